@@ -1,0 +1,1 @@
+//! Likely cause within an incident.

@@ -1,0 +1,1 @@
+//! Embedded demo scenario.

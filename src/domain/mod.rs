@@ -1,0 +1,14 @@
+//! Plain data types shared by every layer. No I/O here.
+
+pub mod alert;
+pub mod incident;
+pub mod logs;
+pub mod remediation;
+pub mod runbook;
+pub mod series;
+pub mod timeline;
+
+pub use alert::{Alert, AlertState, Labels, Severity};
+pub use incident::{CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion};
+pub use logs::{LogEntry, LogStream};
+pub use series::Series;

@@ -1,0 +1,141 @@
+//! Data sources behind traits: the real HTTP clients and the embedded demo replay implement
+//! the same traits, so the runtime and the headless commands do not care which one they poll.
+
+pub mod replay;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Alert, LogStream, Series};
+pub use crate::domain::Edge;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Prometheus,
+    Alertmanager,
+    Loki,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 3] = [
+        SourceKind::Prometheus,
+        SourceKind::Alertmanager,
+        SourceKind::Loki,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Alertmanager => "alertmanager",
+            SourceKind::Loki => "loki",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors a source can report. Messages quote what the server said; never secrets.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    #[error("{kind} unreachable: {detail}")]
+    Unreachable { kind: SourceKind, detail: String },
+    #[error("{kind} timed out after {secs}s")]
+    Timeout { kind: SourceKind, secs: u64 },
+    #[error("{kind} answered HTTP {status}: {body}")]
+    Http {
+        kind: SourceKind,
+        status: u16,
+        body: String,
+    },
+    #[error("{kind} rejected the credentials (HTTP {status})")]
+    Auth { kind: SourceKind, status: u16 },
+    #[error("{kind} sent a response that could not be read: {detail}")]
+    Decode { kind: SourceKind, detail: String },
+    #[error("{kind} query error: {detail}")]
+    Query { kind: SourceKind, detail: String },
+}
+
+/// One watched query: what the metrics poller asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Watch {
+    pub name: String,
+    /// PromQL (a selector such as `metric{service="x"}` for the demo).
+    pub query: String,
+    /// Step in seconds.
+    pub step: i64,
+    /// Capacity limit for forecasts (e.g. 100 for a percentage), if the watch has one.
+    #[serde(default)]
+    pub capacity: Option<f64>,
+}
+
+pub trait MetricsSource: Send + Sync {
+    /// Range query over `[start, end]` (unix seconds), step-aligned.
+    fn query_range<'a>(
+        &'a self,
+        query: &'a str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> BoxFuture<'a, Result<Vec<Series>, SourceError>>;
+}
+
+pub trait AlertSource: Send + Sync {
+    /// Active (firing and suppressed) alerts, as Alertmanager reports them.
+    fn alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>, SourceError>>;
+}
+
+pub trait LogSource: Send + Sync {
+    /// LogQL range query over `[start_ns, end_ns]`, newest first up to `limit` lines.
+    fn query_range<'a>(
+        &'a self,
+        query: &'a str,
+        start_ns: i64,
+        end_ns: i64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<LogStream>, SourceError>>;
+}
+
+/// A clock, so replay and tests can run at a fixed or moving time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock frozen at one instant (tests, `--at`).
+#[derive(Clone, Copy, Debug)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl SourceError {
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            SourceError::Unreachable { kind, .. }
+            | SourceError::Timeout { kind, .. }
+            | SourceError::Http { kind, .. }
+            | SourceError::Auth { kind, .. }
+            | SourceError::Decode { kind, .. }
+            | SourceError::Query { kind, .. } => *kind,
+        }
+    }
+}
