@@ -6,7 +6,6 @@ pub mod logs;
 pub mod remediation;
 pub mod runbook;
 pub mod series;
-pub mod timeline;
 
 pub use alert::{Alert, AlertState, Labels, Severity};
 pub use incident::{CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion};

@@ -1,0 +1,296 @@
+//! Application state and the pure `update` function: messages in, state changed, effects out.
+//! Nothing here awaits, reads the clock or touches the network, the terminal or SQLite.
+
+pub mod keymap;
+pub mod msg;
+pub mod stepper;
+pub mod update;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::analysis::{Analysis, Transition};
+use crate::domain::remediation::StoredEntry;
+use crate::domain::runbook::Runbook;
+use crate::domain::{Alert, Edge, Incident, LogStream, Series};
+use crate::sources::SourceKind;
+
+pub use keymap::{Action, Keymap, Layer};
+pub use msg::{Effect, Msg, PollData};
+pub use stepper::{StepState, StepStatus, Stepper};
+pub use update::update;
+
+/// The top-level views that Tab cycles through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Incidents,
+    Patterns,
+    Log,
+}
+
+impl View {
+    pub const ALL: [View; 3] = [View::Incidents, View::Patterns, View::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Incidents => "Incidents",
+            View::Patterns => "Log patterns",
+            View::Log => "Remediation log",
+        }
+    }
+}
+
+/// What fills the main area: a top-level view, or a drill-down from the incident list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Screen {
+    List(View),
+    Detail { incident_id: String },
+    Stepper,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// Typing a filter; the text so far.
+    Filter(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// The embedded demo scenario.
+    Demo,
+    Live,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Health {
+    /// Not polled yet.
+    Pending,
+    Ok,
+    /// Answered, but slower than the slow threshold.
+    Slow,
+    Failing {
+        since: DateTime<Utc>,
+        error: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceStatus {
+    pub kind: SourceKind,
+    pub health: Health,
+    pub last_ok: Option<DateTime<Utc>>,
+    pub last_poll_ms: Option<u64>,
+    /// Highest generation applied; older replies are dropped.
+    pub generation: u64,
+}
+
+impl SourceStatus {
+    pub fn new(kind: SourceKind) -> Self {
+        SourceStatus {
+            kind,
+            health: Health::Pending,
+            last_ok: None,
+            last_poll_ms: None,
+            generation: 0,
+        }
+    }
+
+    /// The data shown for this source is older than its last attempt.
+    pub fn is_stale(&self) -> bool {
+        matches!(self.health, Health::Failing { .. })
+    }
+}
+
+/// The latest good data from every source.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    pub alerts: Vec<Alert>,
+    pub series: Vec<Series>,
+    pub logs: Vec<LogStream>,
+    /// Alert state changes seen across polls (bounded).
+    pub transitions: Vec<Transition>,
+}
+
+/// A one-line message in the status bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// Everything the screen shows. One task owns it; views borrow it.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub now: DateTime<Utc>,
+    pub mode: RunMode,
+    /// Name of the demo scenario (shown with the DEMO marker).
+    pub scenario: Option<String>,
+    pub screen: Screen,
+    /// The view to return to from a drill-down.
+    pub view: View,
+    pub overlay: Option<Overlay>,
+    pub sources: Vec<SourceStatus>,
+    pub data: Data,
+    pub topology: Vec<Edge>,
+    pub runbooks: Vec<Runbook>,
+    pub analysis: Option<Analysis>,
+    /// Generation of the newest analysis asked for; results of older ones are dropped.
+    pub analysis_generation: u64,
+    pub analysis_running: bool,
+    /// New data arrived while an analysis was running: run again when it finishes.
+    pub analysis_dirty: bool,
+    /// Applied filters per view (case-insensitive substring).
+    pub filters: BTreeMap<&'static str, String>,
+    /// Selected row per list (incidents, patterns, log) and in the detail's runbook list.
+    pub selected: BTreeMap<&'static str, usize>,
+    /// Index into the open incident's key series for the chart.
+    pub chart_series: usize,
+    pub stepper: Option<Stepper>,
+    /// The remediation log as stored (only rows the store confirmed).
+    pub log: Vec<StoredEntry>,
+    pub notice: Option<Notice>,
+    pub keymap: Keymap,
+    pub operator: String,
+    pub host: String,
+    pub db_path: String,
+    pub next_request: u64,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(mode: RunMode, keymap: Keymap, now: DateTime<Utc>) -> App {
+        App {
+            now,
+            mode,
+            scenario: None,
+            screen: Screen::List(View::Incidents),
+            view: View::Incidents,
+            overlay: None,
+            sources: SourceKind::ALL.iter().map(|k| SourceStatus::new(*k)).collect(),
+            data: Data::default(),
+            topology: Vec::new(),
+            runbooks: Vec::new(),
+            analysis: None,
+            analysis_generation: 0,
+            analysis_running: false,
+            analysis_dirty: false,
+            filters: BTreeMap::new(),
+            selected: BTreeMap::new(),
+            chart_series: 0,
+            stepper: None,
+            log: Vec::new(),
+            notice: None,
+            keymap,
+            operator: String::from("operator"),
+            host: String::from("localhost"),
+            db_path: String::new(),
+            next_request: 1,
+            should_quit: false,
+        }
+    }
+
+    /// The keymap layer for the current screen.
+    pub fn layer(&self) -> Layer {
+        match &self.screen {
+            Screen::List(View::Incidents) => Layer::Incidents,
+            Screen::List(View::Patterns) => Layer::Patterns,
+            Screen::List(View::Log) => Layer::Log,
+            Screen::Detail { .. } => Layer::Detail,
+            Screen::Stepper => Layer::Stepper,
+        }
+    }
+
+    pub fn source(&self, kind: SourceKind) -> Option<&SourceStatus> {
+        self.sources.iter().find(|s| s.kind == kind)
+    }
+
+    pub fn filter(&self, key: &'static str) -> &str {
+        self.filters.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn selected(&self, key: &'static str) -> usize {
+        self.selected.get(key).copied().unwrap_or(0)
+    }
+
+    /// Incidents after the filter, in rank order.
+    pub fn visible_incidents(&self) -> Vec<&Incident> {
+        let filter = self.filter(LIST_INCIDENTS).to_lowercase();
+        self.analysis
+            .iter()
+            .flat_map(|a| a.incidents.iter())
+            .filter(|i| filter.is_empty() || incident_text(i).contains(&filter))
+            .collect()
+    }
+
+    /// Log patterns after the filter.
+    pub fn visible_patterns(&self) -> Vec<&crate::analysis::PatternSummary> {
+        let filter = self.filter(LIST_PATTERNS).to_lowercase();
+        self.analysis
+            .iter()
+            .flat_map(|a| a.patterns.iter())
+            .filter(|p| {
+                filter.is_empty()
+                    || p.template.to_lowercase().contains(&filter)
+                    || p.service
+                        .as_deref()
+                        .is_some_and(|s| s.to_lowercase().contains(&filter))
+            })
+            .collect()
+    }
+
+    /// Remediation log rows after the filter, newest last.
+    pub fn visible_log(&self) -> Vec<&StoredEntry> {
+        let filter = self.filter(LIST_LOG).to_lowercase();
+        self.log
+            .iter()
+            .filter(|r| {
+                filter.is_empty()
+                    || format!(
+                        "{} {} {} {}",
+                        r.entry.incident_id, r.entry.runbook_id, r.entry.step_title, r.entry.command
+                    )
+                    .to_lowercase()
+                    .contains(&filter)
+            })
+            .collect()
+    }
+
+    /// The incident whose detail is open, if it still exists.
+    pub fn open_incident(&self) -> Option<&Incident> {
+        let id = match &self.screen {
+            Screen::Detail { incident_id } => incident_id.as_str(),
+            Screen::Stepper => self.stepper.as_ref()?.incident_id.as_str(),
+            Screen::List(_) => return None,
+        };
+        self.analysis
+            .as_ref()?
+            .incidents
+            .iter()
+            .find(|i| i.id == id)
+    }
+
+    /// The incident under the cursor in the list.
+    pub fn selected_incident(&self) -> Option<&Incident> {
+        self.visible_incidents()
+            .get(self.selected(LIST_INCIDENTS))
+            .copied()
+    }
+}
+
+/// Keys of `App::filters` and `App::selected`.
+pub const LIST_INCIDENTS: &str = "incidents";
+pub const LIST_PATTERNS: &str = "patterns";
+pub const LIST_LOG: &str = "log";
+pub const LIST_RUNBOOKS: &str = "runbooks";
+
+fn incident_text(i: &Incident) -> String {
+    let mut text = format!("{} {} {}", i.id, i.title, i.services.join(" "));
+    for m in &i.members {
+        text.push(' ');
+        text.push_str(&m.alertname);
+    }
+    text.to_lowercase()
+}

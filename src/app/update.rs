@@ -1,0 +1,528 @@
+//! `update(&mut App, Msg) -> Vec<Effect>`: pure state transitions.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use super::keymap::{Action, KeySpec};
+use super::msg::{Effect, Msg, PollData};
+use super::stepper::{StepStatus, Stepper};
+use super::{
+    App, Health, Notice, Overlay, Screen, View, LIST_INCIDENTS, LIST_LOG, LIST_PATTERNS,
+    LIST_RUNBOOKS,
+};
+use crate::analysis::{Snapshot, Transition};
+use crate::domain::remediation::{Decision, Mode, RemediationEntry};
+use crate::domain::{Alert, AlertState};
+use crate::sources::SourceKind;
+
+/// A poll slower than this marks its source as slow.
+pub const SLOW_POLL_MS: u64 = 3_000;
+/// How long alert transitions are remembered for flap detection.
+const TRANSITION_MEMORY_MINS: i64 = 120;
+const TRANSITION_CAP: usize = 10_000;
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(app, key),
+        Msg::Tick(now) => {
+            app.now = now;
+            Vec::new()
+        }
+        Msg::Resize(..) => Vec::new(),
+        Msg::Polled {
+            source,
+            generation,
+            at,
+            elapsed_ms,
+            result,
+        } => on_polled(app, source, generation, at, elapsed_ms, result),
+        Msg::Analyzed {
+            generation,
+            analysis,
+        } => {
+            if generation < app.analysis_generation {
+                return Vec::new();
+            }
+            app.analysis = Some(*analysis);
+            app.analysis_running = false;
+            clamp_selections(app);
+            if app.analysis_dirty {
+                request_analysis(app)
+            } else {
+                Vec::new()
+            }
+        }
+        Msg::Persisted { request, result } => on_persisted(app, request, result),
+        Msg::LogLoaded(Ok(rows)) => {
+            app.log = rows;
+            Vec::new()
+        }
+        Msg::LogLoaded(Err(e)) => {
+            notify(app, format!("could not read the remediation log: {e}"), true);
+            Vec::new()
+        }
+        Msg::Exported(Ok(path)) => {
+            notify(app, format!("timeline exported to {path}"), false);
+            Vec::new()
+        }
+        Msg::Exported(Err(e)) => {
+            notify(app, format!("export failed: {e}"), true);
+            Vec::new()
+        }
+    }
+}
+
+fn notify(app: &mut App, text: String, is_error: bool) {
+    app.notice = Some(Notice {
+        text,
+        is_error,
+        at: app.now,
+    });
+}
+
+fn on_polled(
+    app: &mut App,
+    source: SourceKind,
+    generation: u64,
+    at: chrono::DateTime<chrono::Utc>,
+    elapsed_ms: u64,
+    result: Result<PollData, crate::sources::SourceError>,
+) -> Vec<Effect> {
+    let Some(status) = app.sources.iter_mut().find(|s| s.kind == source) else {
+        return Vec::new();
+    };
+    if generation <= status.generation {
+        return Vec::new();
+    }
+    status.generation = generation;
+    status.last_poll_ms = Some(elapsed_ms);
+    match result {
+        Err(e) => {
+            let since = match &status.health {
+                Health::Failing { since, .. } => *since,
+                _ => at,
+            };
+            status.health = Health::Failing {
+                since,
+                error: e.to_string(),
+            };
+            Vec::new()
+        }
+        Ok(data) => {
+            status.health = if elapsed_ms > SLOW_POLL_MS {
+                Health::Slow
+            } else {
+                Health::Ok
+            };
+            status.last_ok = Some(at);
+            match data {
+                PollData::Metrics(series) => app.data.series = series,
+                PollData::Logs(logs) => app.data.logs = logs,
+                PollData::Alerts(alerts) => {
+                    record_transitions(app, &alerts, at);
+                    app.data.alerts = alerts;
+                }
+            }
+            request_analysis(app)
+        }
+    }
+}
+
+/// Compares the new alert list with the previous one and remembers what changed.
+fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chrono::Utc>) {
+    let before: BTreeMap<&str, AlertState> = app
+        .data
+        .alerts
+        .iter()
+        .map(|a| (a.fingerprint.as_str(), a.state))
+        .collect();
+    let mut seen = Vec::new();
+    for alert in alerts {
+        seen.push(alert.fingerprint.as_str());
+        if before.get(alert.fingerprint.as_str()) != Some(&alert.state) {
+            app.data.transitions.push(Transition {
+                fingerprint: alert.fingerprint.clone(),
+                at: if before.is_empty() {
+                    alert.starts_at
+                } else {
+                    at
+                },
+                state: alert.state,
+            });
+        }
+    }
+    for (fp, state) in &before {
+        if *state != AlertState::Resolved && !seen.contains(fp) {
+            app.data.transitions.push(Transition {
+                fingerprint: (*fp).to_string(),
+                at,
+                state: AlertState::Resolved,
+            });
+        }
+    }
+    let cutoff = at - Duration::minutes(TRANSITION_MEMORY_MINS);
+    app.data.transitions.retain(|t| t.at >= cutoff);
+    let excess = app.data.transitions.len().saturating_sub(TRANSITION_CAP);
+    app.data.transitions.drain(..excess);
+}
+
+/// Asks for an analysis of the current data, or marks one as due after the running one.
+fn request_analysis(app: &mut App) -> Vec<Effect> {
+    if app.analysis_running {
+        app.analysis_dirty = true;
+        return Vec::new();
+    }
+    app.analysis_running = true;
+    app.analysis_dirty = false;
+    app.analysis_generation += 1;
+    vec![Effect::Analyze {
+        generation: app.analysis_generation,
+        snapshot: Box::new(snapshot(app)),
+    }]
+}
+
+/// The owned input of one analysis run.
+pub fn snapshot(app: &App) -> Snapshot {
+    Snapshot {
+        now: app.now,
+        alerts: app.data.alerts.clone(),
+        transitions: app.data.transitions.clone(),
+        series: app.data.series.clone(),
+        logs: app.data.logs.clone(),
+        topology: app.topology.clone(),
+        runbooks: app.runbooks.clone(),
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if let Some(Overlay::Filter(text)) = &mut app.overlay {
+        let list = list_key(&app.screen);
+        match key.code {
+            KeyCode::Esc => {
+                app.overlay = None;
+                app.filters.remove(list);
+            }
+            KeyCode::Enter => app.overlay = None,
+            KeyCode::Backspace => {
+                text.pop();
+                let t = text.clone();
+                app.filters.insert(list, t);
+            }
+            KeyCode::Char(c) if !c.is_control() && text.chars().count() < 200 => {
+                text.push(c);
+                let t = text.clone();
+                app.filters.insert(list, t);
+            }
+            _ => {}
+        }
+        app.selected.insert(list, 0);
+        return Vec::new();
+    }
+    let Some(spec) = KeySpec::from_event(&key) else {
+        return Vec::new();
+    };
+    let Some(action) = app.keymap.lookup(app.layer(), &spec) else {
+        return Vec::new();
+    };
+    if app.overlay == Some(Overlay::Help) {
+        return match action {
+            Action::Quit => quit(app),
+            Action::Help | Action::Back => {
+                app.overlay = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+    }
+    on_action(app, action)
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    app.should_quit = true;
+    vec![Effect::Quit]
+}
+
+/// Which selection/filter key the current screen's list uses.
+fn list_key(screen: &Screen) -> &'static str {
+    match screen {
+        Screen::List(View::Incidents) => LIST_INCIDENTS,
+        Screen::List(View::Patterns) => LIST_PATTERNS,
+        Screen::List(View::Log) => LIST_LOG,
+        Screen::Detail { .. } | Screen::Stepper => LIST_RUNBOOKS,
+    }
+}
+
+/// How many rows the current screen's list has.
+fn list_len(app: &App) -> usize {
+    match &app.screen {
+        Screen::List(View::Incidents) => app.visible_incidents().len(),
+        Screen::List(View::Patterns) => app.visible_patterns().len(),
+        Screen::List(View::Log) => app.visible_log().len(),
+        Screen::Detail { .. } => app.open_incident().map_or(0, |i| i.runbooks.len()),
+        Screen::Stepper => app.stepper.as_ref().map_or(0, |s| s.steps.len()),
+    }
+}
+
+pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::NextView | Action::PrevView => {
+            let views = View::ALL;
+            let pos = views.iter().position(|v| *v == app.view).unwrap_or(0);
+            let next = if action == Action::NextView {
+                (pos + 1) % views.len()
+            } else {
+                (pos + views.len() - 1) % views.len()
+            };
+            app.view = views[next];
+            app.screen = Screen::List(app.view);
+        }
+        Action::Down | Action::Up | Action::Top | Action::Bottom => move_cursor(app, action),
+        Action::Back => match &app.screen {
+            Screen::Stepper => {
+                let id = app.stepper.as_ref().map(|s| s.incident_id.clone());
+                app.screen = match id {
+                    Some(incident_id) => Screen::Detail { incident_id },
+                    None => Screen::List(app.view),
+                };
+            }
+            Screen::Detail { .. } => app.screen = Screen::List(app.view),
+            Screen::List(_) => {
+                let key = list_key(&app.screen);
+                app.filters.remove(key);
+            }
+        },
+        Action::Open => return open(app),
+        Action::Filter => {
+            if matches!(app.screen, Screen::List(_)) {
+                let current = app.filter(list_key(&app.screen)).to_string();
+                app.overlay = Some(Overlay::Filter(current));
+            }
+        }
+        Action::OpenRunbook => {
+            if matches!(app.screen, Screen::Detail { .. }) {
+                app.selected.insert(LIST_RUNBOOKS, 0);
+                return open(app);
+            }
+        }
+        Action::NextSeries | Action::PrevSeries => {
+            let n = app.open_incident().map_or(0, |i| i.key_series.len());
+            if n > 0 {
+                app.chart_series = if action == Action::NextSeries {
+                    (app.chart_series + 1) % n
+                } else {
+                    (app.chart_series + n - 1) % n
+                };
+            }
+        }
+        Action::Approve => return decide(app, Decision::Approved),
+        Action::Skip => return decide(app, Decision::Skipped),
+        Action::Export => {
+            if let Some(incident) = app.open_incident() {
+                return vec![Effect::Export {
+                    incident_id: incident.id.clone(),
+                }];
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn move_cursor(app: &mut App, action: Action) {
+    let len = list_len(app);
+    if let (Screen::Stepper, Some(stepper)) = (&app.screen, app.stepper.as_mut()) {
+        stepper.current = step_index(stepper.current, len, action);
+        return;
+    }
+    let key = list_key(&app.screen);
+    let cur = app.selected(key);
+    app.selected.insert(key, step_index(cur, len, action));
+    if key == LIST_INCIDENTS {
+        app.chart_series = 0;
+    }
+}
+
+fn step_index(cur: usize, len: usize, action: Action) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    match action {
+        Action::Down => (cur + 1).min(len - 1),
+        Action::Up => cur.saturating_sub(1),
+        Action::Top => 0,
+        Action::Bottom => len - 1,
+        _ => cur.min(len - 1),
+    }
+}
+
+fn open(app: &mut App) -> Vec<Effect> {
+    match &app.screen {
+        Screen::List(View::Incidents) => {
+            if let Some(id) = app.selected_incident().map(|i| i.id.clone()) {
+                app.screen = Screen::Detail { incident_id: id };
+                app.chart_series = 0;
+                app.selected.insert(LIST_RUNBOOKS, 0);
+            }
+        }
+        Screen::Detail { .. } => open_runbook(app),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn open_runbook(app: &mut App) {
+    let Some(incident) = app.open_incident() else {
+        return;
+    };
+    let Some(suggestion) = incident.runbooks.get(app.selected(LIST_RUNBOOKS)) else {
+        notify(app, "no runbook suggested for this incident".into(), true);
+        return;
+    };
+    if let Some(url) = &suggestion.url {
+        let text = format!("external runbook (open it in a browser): {url}");
+        notify(app, text, false);
+        return;
+    }
+    let Some(runbook) = app.runbooks.iter().find(|r| r.id == suggestion.id) else {
+        let text = format!("runbook {:?} is not loaded", suggestion.id);
+        notify(app, text, true);
+        return;
+    };
+    // Render with the labels of the member alert the runbook is for: the one whose
+    // runbook_url names it, else the likely cause's alert, else the first member.
+    let members: Vec<&Alert> = app
+        .data
+        .alerts
+        .iter()
+        .filter(|a| incident.members.iter().any(|m| m.fingerprint == a.fingerprint))
+        .collect();
+    let by_url = members.iter().find(|a| {
+        a.runbook_url()
+            .is_some_and(|u| u.trim_end_matches(".md").ends_with(runbook.id.as_str()))
+    });
+    let by_cause = incident.root_cause().and_then(|c| {
+        members
+            .iter()
+            .find(|a| Some(a.name()) == c.alert.as_deref())
+    });
+    let labels = by_url
+        .or(by_cause)
+        .or(members.first())
+        .map(|a| a.labels.clone())
+        .unwrap_or_default();
+    app.stepper = Some(Stepper::open(&incident.id, runbook, &labels));
+    app.screen = Screen::Stepper;
+}
+
+fn decide(app: &mut App, decision: Decision) -> Vec<Effect> {
+    if app.screen != Screen::Stepper {
+        return Vec::new();
+    }
+    let (operator, host, now, request) = (
+        app.operator.clone(),
+        app.host.clone(),
+        app.now,
+        app.next_request,
+    );
+    let Some(stepper) = app.stepper.as_mut() else {
+        return Vec::new();
+    };
+    let index = stepper.current;
+    let Some(step) = stepper.steps.get_mut(index) else {
+        return Vec::new();
+    };
+    if step.status != StepStatus::Pending && !matches!(step.status, StepStatus::Failed(_)) {
+        let text = format!("step {} is already decided", index + 1);
+        notify(app, text, false);
+        return Vec::new();
+    }
+    let command = match (&step.command, decision) {
+        (Ok(cmd), _) => cmd.clone(),
+        (Err(why), Decision::Approved) => {
+            let text = format!("cannot approve step {}: {why}", index + 1);
+            notify(app, text, true);
+            return Vec::new();
+        }
+        (Err(_), _) => String::new(),
+    };
+    step.status = StepStatus::Saving { request };
+    let entry = RemediationEntry {
+        ts: now,
+        operator,
+        host,
+        incident_id: stepper.incident_id.clone(),
+        runbook_id: stepper.runbook_id.clone(),
+        step_index: index,
+        step_title: step.title.clone(),
+        command,
+        mode: Mode::DryRun,
+        decision,
+        exit_code: None,
+        output: None,
+        note: (decision == Decision::Skipped).then(|| "skipped by operator".to_string()),
+    };
+    app.next_request += 1;
+    vec![Effect::Persist { request, entry }]
+}
+
+fn on_persisted(
+    app: &mut App,
+    request: u64,
+    result: Result<crate::domain::remediation::StoredEntry, String>,
+) -> Vec<Effect> {
+    let step = app.stepper.as_mut().and_then(|s| {
+        let i = s
+            .steps
+            .iter()
+            .position(|st| st.status == StepStatus::Saving { request })?;
+        Some((s, i))
+    });
+    match result {
+        Ok(stored) => {
+            if let Some((stepper, i)) = step {
+                stepper.steps[i].status = match stored.entry.decision {
+                    Decision::Skipped => StepStatus::Skipped { seq: stored.seq },
+                    _ => StepStatus::DryRun { seq: stored.seq },
+                };
+                if stepper.current == i {
+                    stepper.advance();
+                }
+            }
+            let text = format!(
+                "logged #{}: {} step {} ({})",
+                stored.seq,
+                stored.entry.decision.as_str(),
+                stored.entry.step_index + 1,
+                stored.entry.mode.as_str()
+            );
+            app.log.push(stored);
+            notify(app, text, false);
+        }
+        Err(e) => {
+            if let Some((stepper, i)) = step {
+                stepper.steps[i].status = StepStatus::Failed(e.clone());
+            }
+            notify(app, format!("not logged: {e}"), true);
+        }
+    }
+    Vec::new()
+}
+
+/// Keeps every selection inside its list after the data changed.
+fn clamp_selections(app: &mut App) {
+    let lens = [
+        (LIST_INCIDENTS, app.visible_incidents().len()),
+        (LIST_PATTERNS, app.visible_patterns().len()),
+        (LIST_LOG, app.visible_log().len()),
+    ];
+    for (key, len) in lens {
+        let cur = app.selected(key);
+        app.selected.insert(key, cur.min(len.saturating_sub(1)));
+    }
+}

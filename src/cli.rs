@@ -1,0 +1,110 @@
+//! Every flag and subcommand, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pagerpilot",
+    version,
+    about = "A terminal on-call copilot: ranked incidents, likely causes, anomalies, log patterns and runbooks",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Use the embedded demo scenario (the default while no sources are configured).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// SQLite remediation log [default: $XDG_DATA_HOME/pagerpilot/pagerpilot.db].
+    #[arg(long, global = true, value_name = "PATH", env = "PAGERPILOT_DB")]
+    pub db: Option<PathBuf>,
+    /// Where pagerpilot writes its own log [default: $XDG_STATE_HOME/pagerpilot/pagerpilot.log].
+    #[arg(long, global = true, value_name = "PATH", env = "PAGERPILOT_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Fix the clock at this instant (RFC 3339); useful for reproducible demo output.
+    #[arg(long, global = true, value_name = "RFC3339", hide = true)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One poll -> analyse -> rank cycle, printed.
+    Scan(ScanArgs),
+    /// Export an incident's timeline (alerts, anomalies, log patterns, approvals, notes).
+    Export(ExportArgs),
+    /// Show the remediation log, or verify its hash chain.
+    Log(LogArgs),
+    /// List the built-in themes.
+    Themes,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Colour theme: dark, light, high-contrast, or a file name in $XDG_CONFIG_HOME/pagerpilot/themes.
+    #[arg(long, value_name = "NAME", env = "PAGERPILOT_THEME", default_value = "dark")]
+    pub theme: String,
+    /// Name shown as the operator in the remediation log [default: the OS user].
+    #[arg(long, value_name = "NAME", env = "PAGERPILOT_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ScanFormat,
+    /// Use a demo scenario file instead of the embedded one.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub scenario: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Incident id as shown by `scan` or the TUI, e.g. INC-3f9a1c.
+    #[arg(long, value_name = "ID")]
+    pub incident: String,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only rows of this incident.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: LogFormat,
+    /// Recompute the hash chain; exit non-zero at the first bad row.
+    #[arg(long)]
+    pub verify: bool,
+}

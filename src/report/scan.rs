@@ -1,0 +1,135 @@
+//! `pagerpilot scan` output: the ranked incidents as JSON or a table.
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::domain::{Evidence, Incident};
+
+#[derive(Debug, Serialize)]
+pub struct ScanAlert {
+    pub fingerprint: String,
+    pub name: String,
+    pub service: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScanCause {
+    pub alert: Option<String>,
+    pub service: String,
+    pub confidence: f64,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScanRunbook {
+    pub id: String,
+    pub title: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One incident as `scan --format json` prints it (the documented contract).
+#[derive(Debug, Serialize)]
+pub struct ScanIncident {
+    pub id: String,
+    pub rank: usize,
+    pub title: String,
+    pub severity: String,
+    pub score: f64,
+    pub started_at: String,
+    pub services: Vec<String>,
+    pub alerts: Vec<ScanAlert>,
+    pub root_cause: Option<ScanCause>,
+    pub runbooks: Vec<ScanRunbook>,
+}
+
+impl From<&Incident> for ScanIncident {
+    fn from(i: &Incident) -> Self {
+        ScanIncident {
+            id: i.id.clone(),
+            rank: i.rank,
+            title: i.title.clone(),
+            severity: i.severity.as_str().to_string(),
+            score: round3(i.score),
+            started_at: i.started_at.to_rfc3339(),
+            services: i.services.clone(),
+            alerts: i
+                .members
+                .iter()
+                .map(|m| ScanAlert {
+                    fingerprint: m.fingerprint.clone(),
+                    name: m.alertname.clone(),
+                    service: m.service.clone(),
+                    reason: m.reason.clone(),
+                })
+                .collect(),
+            root_cause: i.root_cause().map(|c| ScanCause {
+                alert: c.alert.clone(),
+                service: c.service.clone(),
+                confidence: round3(c.confidence),
+                evidence: c.evidence.clone(),
+            }),
+            runbooks: i
+                .runbooks
+                .iter()
+                .map(|r| ScanRunbook {
+                    id: r.id.clone(),
+                    title: r.title.clone(),
+                    reason: r.reason.clone(),
+                    url: r.url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn to_json(analysis: &Analysis) -> serde_json::Result<String> {
+    let incidents: Vec<ScanIncident> = analysis.incidents.iter().map(Into::into).collect();
+    serde_json::to_string_pretty(&incidents)
+}
+
+/// A plain table for a terminal or a chat message.
+pub fn to_table(analysis: &Analysis) -> String {
+    let now = analysis.generated_at;
+    let mut out = format!(
+        "{:<4} {:<9} {:<12} {:>6} {:>6} {:<7} {:<22} TITLE\n",
+        "RANK", "SEVERITY", "ID", "SCORE", "ALERTS", "AGE", "LIKELY CAUSE"
+    );
+    for i in &analysis.incidents {
+        let cause = i
+            .root_cause()
+            .map(|c| format!("{} {:.0}%", c.service, c.confidence * 100.0))
+            .unwrap_or_else(|| "-".to_string());
+        out.push_str(&format!(
+            "{:<4} {:<9} {:<12} {:>6.2} {:>6} {:<7} {:<22} {}\n",
+            i.rank,
+            i.severity.as_str(),
+            i.id,
+            i.score,
+            i.alert_count(),
+            super::age((now - i.started_at).num_seconds()),
+            truncate(&cause, 22),
+            i.title
+        ));
+    }
+    if analysis.incidents.is_empty() {
+        out.push_str("no active incidents\n");
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,85 @@
+//! Performs the effects `update` asks for, off the render loop, and reports back as messages.
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::analysis::analyze;
+use crate::app::{App, Effect, Msg};
+use crate::report::timeline;
+use crate::store::StoreHandle;
+
+pub struct EffectRunner {
+    pub tx: UnboundedSender<Msg>,
+    pub store: StoreHandle,
+    pub exports_dir: PathBuf,
+}
+
+impl EffectRunner {
+    /// Starts `effect`; never blocks the caller. `app` is read for exports only.
+    pub fn run(&self, effect: Effect, app: &App) {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::Analyze {
+                generation,
+                snapshot,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let analysis = Box::new(analyze(&snapshot));
+                    let _ = tx.send(Msg::Analyzed {
+                        generation,
+                        analysis,
+                    });
+                });
+            }
+            Effect::Persist { request, entry } => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.append(entry).map_err(|e| e.to_string());
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "remediation log write failed");
+                    }
+                    let _ = tx.send(Msg::Persisted { request, result });
+                });
+            }
+            Effect::LoadLog => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.list(None).map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::LogLoaded(result));
+                });
+            }
+            Effect::Export { incident_id } => {
+                let (Some(analysis), Some(incident)) = (
+                    app.analysis.as_ref(),
+                    app.analysis
+                        .as_ref()
+                        .and_then(|a| a.incidents.iter().find(|i| i.id == incident_id)),
+                ) else {
+                    let _ = tx.send(Msg::Exported(Err(format!(
+                        "incident {incident_id} is no longer active"
+                    ))));
+                    return;
+                };
+                let t = timeline::build(
+                    incident,
+                    &app.data.alerts,
+                    &app.data.transitions,
+                    analysis,
+                    &app.log,
+                );
+                let dir = self.exports_dir.clone();
+                let stamp = app.now.format("%Y%m%dT%H%M%SZ");
+                tokio::task::spawn_blocking(move || {
+                    let path = dir.join(format!("{incident_id}-{stamp}.md"));
+                    let result = std::fs::create_dir_all(&dir)
+                        .and_then(|_| std::fs::write(&path, timeline::to_markdown(&t)))
+                        .map(|_| path.display().to_string())
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let _ = tx.send(Msg::Exported(result));
+                });
+            }
+            Effect::Quit => {}
+        }
+    }
+}

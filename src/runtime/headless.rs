@@ -1,0 +1,49 @@
+//! One poll -> analyse cycle without a terminal (`scan`, `export`).
+
+use chrono::{DateTime, Utc};
+
+use super::poll::{poll_alerts, poll_logs, poll_metrics, MetricsCache};
+use super::setup::Sources;
+use crate::analysis::{analyze, Analysis, Snapshot};
+use crate::domain::Alert;
+
+/// What one cycle saw and concluded.
+pub struct Cycle {
+    pub alerts: Vec<Alert>,
+    pub analysis: Analysis,
+}
+
+/// Polls every source once at `now` and analyses the result. A failing source is an error
+/// here: a one-shot report must not silently leave a source out.
+pub async fn run_cycle(sources: &Sources, now: DateTime<Utc>) -> anyhow::Result<Cycle> {
+    let mut cache = MetricsCache::default();
+    let series = poll_metrics(
+        sources.metrics.as_ref(),
+        &sources.watches,
+        &mut cache,
+        now.timestamp(),
+        sources.history_secs,
+    )
+    .await?;
+    let alerts = poll_alerts(sources.alerts.as_ref()).await?;
+    let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let logs = poll_logs(
+        sources.logs.as_ref(),
+        &sources.log_selectors,
+        now_ns,
+        sources.log_window_secs,
+        sources.log_limit,
+    )
+    .await?;
+    let snapshot = Snapshot {
+        now,
+        alerts: alerts.clone(),
+        transitions: Vec::new(),
+        series,
+        logs,
+        topology: sources.topology.clone(),
+        runbooks: sources.runbooks.clone(),
+    };
+    let analysis = tokio::task::spawn_blocking(move || analyze(&snapshot)).await?;
+    Ok(Cycle { alerts, analysis })
+}

@@ -1,0 +1,9 @@
+//! The only layer that does I/O besides the sources and the store: pollers, the effect
+//! runner, the interactive loop and the one-shot cycle of the headless commands.
+
+pub mod effects;
+pub mod headless;
+pub mod poll;
+pub mod pollers;
+pub mod setup;
+pub mod tui;

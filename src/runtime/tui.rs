@@ -1,0 +1,126 @@
+//! The interactive loop: terminal events, messages and the frame deadline in one `select!`.
+//! Draws only when something changed, at most every ~30 ms; the view never waits on I/O.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::effects::EffectRunner;
+use super::pollers::{self, Schedule};
+use super::setup::Sources;
+use crate::app::{update, App, Effect, Keymap, Msg};
+use crate::sources::Clock;
+use crate::store::Store;
+use crate::ui::{self, theme::Theme};
+
+const FRAME_INTERVAL: Duration = Duration::from_millis(30);
+
+pub struct TuiOptions {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub db_path: PathBuf,
+    pub exports_dir: PathBuf,
+    pub operator: String,
+    pub host: String,
+    pub schedule: Schedule,
+}
+
+/// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
+/// hook installed by `ratatui::try_init` covers panics).
+pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Open the store before touching the terminal so its errors print plainly.
+    let store = Store::open(&opts.db_path)?;
+    let mut app = App::new(sources.mode, opts.keymap.clone(), clock.now());
+    app.scenario = sources.scenario_name.clone();
+    app.topology = sources.topology.clone();
+    app.runbooks = sources.runbooks.clone();
+    app.operator = opts.operator.clone();
+    app.host = opts.host.clone();
+    app.db_path = opts.db_path.display().to_string();
+
+    let terminal = ratatui::try_init();
+    let result = match terminal {
+        Ok(mut terminal) => {
+            event_loop(&mut terminal, &mut app, &sources, clock, &opts, &store, started).await
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot set up the terminal: {e}")),
+    };
+    ratatui::restore();
+    if let Err(e) = store.close() {
+        tracing::error!(error = %e, "closing the store");
+    }
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    sources: &Sources,
+    clock: Arc<dyn Clock>,
+    opts: &TuiOptions,
+    store: &Store,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let runner = EffectRunner {
+        tx: tx.clone(),
+        store: store.handle(),
+        exports_dir: opts.exports_dir.clone(),
+    };
+    let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
+    runner.run(Effect::LoadLog, app);
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut pending: Vec<Msg> = Vec::new();
+
+    let outcome = loop {
+        let since_draw = last_draw.map_or(FRAME_INTERVAL, |t| t.elapsed());
+        if dirty && since_draw >= FRAME_INTERVAL {
+            terminal.draw(|f| ui::view(app, &opts.theme, f))?;
+            if last_draw.is_none() {
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame drawn");
+            }
+            last_draw = Some(Instant::now());
+            dirty = false;
+        }
+        let frame_wait = FRAME_INTERVAL.saturating_sub(last_draw.map_or(FRAME_INTERVAL, |t| t.elapsed()));
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => pending.push(Msg::Key(key)),
+                Some(Ok(Event::Resize(w, h))) => pending.push(Msg::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Err(anyhow::anyhow!("reading terminal events: {e}")),
+                None => break Ok(()),
+            },
+            Some(msg) = rx.recv() => pending.push(msg),
+            _ = tick.tick() => pending.push(Msg::Tick(clock.now())),
+            _ = tokio::time::sleep(frame_wait), if dirty => {}
+        }
+        // Drain everything that is already queued, then draw once.
+        while let Ok(msg) = rx.try_recv() {
+            pending.push(msg);
+        }
+        for msg in pending.drain(..) {
+            dirty = true;
+            for effect in update(app, msg) {
+                runner.run(effect, app);
+            }
+        }
+        if app.should_quit {
+            break Ok(());
+        }
+    };
+    for p in pollers {
+        p.abort();
+    }
+    outcome
+}

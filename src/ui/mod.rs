@@ -1,0 +1,1 @@
+//! Rendering: `view(&App, &Theme, &mut Frame)` borrows state and draws it.
