@@ -1,0 +1,403 @@
+//! Pure `update` tests: state in, message in, state and effects out.
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use proptest::prelude::*;
+
+use pagerpilot::analysis::Analysis;
+use pagerpilot::app::{
+    update, App, Effect, Health, Keymap, Msg, Overlay, PollData, RunMode, Screen, StepStatus, View,
+    LIST_INCIDENTS,
+};
+use pagerpilot::domain::alert::fingerprint;
+use pagerpilot::domain::remediation::{Decision, StoredEntry};
+use pagerpilot::domain::runbook::{Risk, Runbook, Step};
+use pagerpilot::domain::{
+    Alert, AlertState, CauseCandidate, Incident, Labels, Member, RunbookSuggestion, Severity,
+};
+use pagerpilot::sources::{SourceError, SourceKind};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0).single().expect("valid date")
+}
+
+fn alert(name: &str, service: &str, instance: &str) -> Alert {
+    let mut labels = Labels::new();
+    labels.insert("alertname".into(), name.into());
+    labels.insert("service".into(), service.into());
+    labels.insert("instance".into(), instance.into());
+    Alert {
+        fingerprint: fingerprint(&labels),
+        labels,
+        annotations: Labels::new(),
+        starts_at: t0() - chrono::Duration::minutes(30),
+        ends_at: None,
+        state: AlertState::Firing,
+        generator_url: None,
+    }
+}
+
+fn incident(id: &str, alerts: &[&Alert], runbook: &str) -> Incident {
+    Incident {
+        id: id.into(),
+        title: format!("{id} title"),
+        severity: Severity::Critical,
+        score: 0.8,
+        rank: 1,
+        started_at: t0(),
+        members: alerts
+            .iter()
+            .map(|a| Member {
+                fingerprint: a.fingerprint.clone(),
+                alertname: a.name().into(),
+                service: a.service().map(Into::into),
+                severity: Severity::Critical,
+                starts_at: a.starts_at,
+                reason: "opened the incident".into(),
+                flapping: false,
+            })
+            .collect(),
+        services: vec!["db".into()],
+        candidates: vec![CauseCandidate {
+            service: "db".into(),
+            alert: Some(alerts[0].name().into()),
+            confidence: 0.7,
+            evidence: vec![],
+        }],
+        score_parts: vec![],
+        key_series: vec!["a".into(), "b".into()],
+        runbooks: vec![RunbookSuggestion {
+            id: runbook.into(),
+            title: "Fix it".into(),
+            reason: "matches".into(),
+            url: None,
+        }],
+    }
+}
+
+fn runbook() -> Runbook {
+    let step = |title: &str, cmd: &str| Step {
+        title: title.into(),
+        prose: String::new(),
+        command: Some(cmd.into()),
+        rollback: None,
+        risk: Risk::Read,
+        line: 1,
+    };
+    Runbook {
+        id: "fix".into(),
+        title: "Fix it".into(),
+        source: "test".into(),
+        matchers: vec![],
+        risk: Risk::Read,
+        steps: vec![
+            step("Look", "echo {{ labels.instance }}"),
+            step("Check", "true"),
+        ],
+    }
+}
+
+/// An app with two incidents analysed and the demo runbook loaded.
+fn app() -> App {
+    let mut app = App::new(RunMode::Demo, Keymap::embedded(), t0());
+    let a = alert("DbDown", "db", "db-1; rm -rf /tmp/x");
+    let b = alert("ApiSlow", "api", "api-1");
+    app.data.alerts = vec![a.clone(), b.clone()];
+    app.runbooks = vec![runbook()];
+    app.analysis = Some(Analysis {
+        generated_at: t0(),
+        incidents: vec![incident("INC-1", &[&a], "fix"), incident("INC-2", &[&b], "nope")],
+        ..Analysis::default()
+    });
+    app
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn stored(seq: i64, entry: pagerpilot::domain::remediation::RemediationEntry) -> StoredEntry {
+    StoredEntry {
+        seq,
+        entry,
+        prev_hash: "0".repeat(64),
+        hash: "1".repeat(64),
+    }
+}
+
+#[test]
+fn navigation_moves_and_clamps_the_selection() {
+    let mut app = app();
+    update(&mut app, key('j'));
+    assert_eq!(app.selected(LIST_INCIDENTS), 1);
+    update(&mut app, key('j'));
+    assert_eq!(app.selected(LIST_INCIDENTS), 1, "clamped at the last row");
+    update(&mut app, key('g'));
+    assert_eq!(app.selected(LIST_INCIDENTS), 0);
+    update(&mut app, key('G'));
+    assert_eq!(app.selected(LIST_INCIDENTS), 1);
+    update(&mut app, code(KeyCode::Up));
+    assert_eq!(app.selected(LIST_INCIDENTS), 0);
+}
+
+#[test]
+fn enter_opens_detail_and_esc_goes_back() {
+    let mut app = app();
+    update(&mut app, key('j'));
+    update(&mut app, code(KeyCode::Enter));
+    assert_eq!(
+        app.screen,
+        Screen::Detail {
+            incident_id: "INC-2".into()
+        }
+    );
+    update(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::List(View::Incidents));
+}
+
+#[test]
+fn tab_cycles_views_and_help_toggles() {
+    let mut app = app();
+    update(&mut app, code(KeyCode::Tab));
+    assert_eq!(app.screen, Screen::List(View::Patterns));
+    update(&mut app, code(KeyCode::Tab));
+    assert_eq!(app.screen, Screen::List(View::Log));
+    update(&mut app, code(KeyCode::BackTab));
+    assert_eq!(app.screen, Screen::List(View::Patterns));
+    update(&mut app, key('?'));
+    assert_eq!(app.overlay, Some(Overlay::Help));
+    update(&mut app, key('j'));
+    assert_eq!(app.overlay, Some(Overlay::Help), "keys do not leak through help");
+    update(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+}
+
+#[test]
+fn filter_narrows_the_list_and_esc_clears_it() {
+    let mut app = app();
+    update(&mut app, key('/'));
+    for c in "apislow".chars() {
+        update(&mut app, key(c));
+    }
+    let ids: Vec<_> = app.visible_incidents().iter().map(|i| i.id.clone()).collect();
+    assert_eq!(ids, vec!["INC-2"]);
+    update(&mut app, code(KeyCode::Enter));
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.visible_incidents().len(), 1, "filter stays after Enter");
+    update(&mut app, key('/'));
+    update(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.visible_incidents().len(), 2);
+}
+
+#[test]
+fn quit_sets_the_flag_and_returns_the_effect() {
+    let mut app = app();
+    let effects = update(&mut app, key('q'));
+    assert!(app.should_quit);
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn approving_a_step_persists_first_and_shows_it_logged_only_after_the_store_answers() {
+    let mut app = app();
+    update(&mut app, code(KeyCode::Enter)); // detail of INC-1
+    update(&mut app, code(KeyCode::Enter)); // open its runbook
+    assert_eq!(app.screen, Screen::Stepper);
+    let stepper = app.stepper.as_ref().expect("stepper open");
+    // The hostile label value is a single quoted word in the rendered command.
+    let cmd = stepper.steps[0].command.clone().expect("renders");
+    assert!(cmd.starts_with("echo "), "{cmd}");
+    assert!(cmd.contains("db-1; rm -rf /tmp/x"), "{cmd}");
+
+    let effects = update(&mut app, key('y'));
+    let (request, entry) = match effects.as_slice() {
+        [Effect::Persist { request, entry }] => (*request, entry.clone()),
+        other => panic!("expected one Persist effect, got {other:?}"),
+    };
+    assert_eq!(entry.decision, Decision::Approved);
+    assert_eq!(entry.incident_id, "INC-1");
+    assert_eq!(entry.command, cmd);
+    let stepper = app.stepper.as_ref().expect("stepper open");
+    assert_eq!(stepper.steps[0].status, StepStatus::Saving { request });
+    assert!(app.log.is_empty(), "nothing shown as logged before the store says so");
+
+    update(
+        &mut app,
+        Msg::Persisted {
+            request,
+            result: Ok(stored(7, entry)),
+        },
+    );
+    let stepper = app.stepper.as_ref().expect("stepper open");
+    assert_eq!(stepper.steps[0].status, StepStatus::DryRun { seq: 7 });
+    assert_eq!(stepper.current, 1, "moves to the next pending step");
+    assert_eq!(app.log.len(), 1);
+}
+
+#[test]
+fn a_failed_write_is_not_shown_as_logged_and_can_be_retried() {
+    let mut app = app();
+    update(&mut app, code(KeyCode::Enter));
+    update(&mut app, code(KeyCode::Enter));
+    let effects = update(&mut app, key('s'));
+    let (request, entry) = match effects.as_slice() {
+        [Effect::Persist { request, entry }] => (*request, entry.clone()),
+        other => panic!("expected Persist, got {other:?}"),
+    };
+    assert_eq!(entry.decision, Decision::Skipped);
+    update(
+        &mut app,
+        Msg::Persisted {
+            request,
+            result: Err("disk full".into()),
+        },
+    );
+    let stepper = app.stepper.as_ref().expect("stepper open");
+    assert!(matches!(stepper.steps[0].status, StepStatus::Failed(_)));
+    assert!(app.log.is_empty());
+    assert!(app.notice.as_ref().is_some_and(|n| n.is_error));
+    let again = update(&mut app, key('s'));
+    assert_eq!(again.len(), 1, "a failed step can be decided again");
+}
+
+#[test]
+fn stale_generations_are_dropped_and_failures_keep_the_last_good_data() {
+    let mut app = app();
+    let good = Msg::Polled {
+        source: SourceKind::Alertmanager,
+        generation: 2,
+        at: t0(),
+        elapsed_ms: 5,
+        result: Ok(PollData::Alerts(vec![alert("X", "x", "x-1")])),
+    };
+    let effects = update(&mut app, good);
+    assert!(matches!(effects.as_slice(), [Effect::Analyze { .. }]));
+    assert_eq!(app.data.alerts.len(), 1);
+
+    let stale = Msg::Polled {
+        source: SourceKind::Alertmanager,
+        generation: 1,
+        at: t0(),
+        elapsed_ms: 5,
+        result: Ok(PollData::Alerts(vec![])),
+    };
+    assert!(update(&mut app, stale).is_empty());
+    assert_eq!(app.data.alerts.len(), 1, "an older reply does not overwrite newer data");
+
+    let failed = Msg::Polled {
+        source: SourceKind::Alertmanager,
+        generation: 3,
+        at: t0() + chrono::Duration::seconds(5),
+        elapsed_ms: 5,
+        result: Err(SourceError::Http {
+            kind: SourceKind::Alertmanager,
+            status: 500,
+            body: "boom".into(),
+        }),
+    };
+    update(&mut app, failed);
+    let status = app.source(SourceKind::Alertmanager).expect("known source");
+    assert!(status.is_stale());
+    assert!(matches!(&status.health, Health::Failing { error, .. } if error.contains("500")));
+    assert_eq!(app.data.alerts.len(), 1, "last good data kept");
+}
+
+#[test]
+fn only_one_analysis_runs_at_a_time_and_new_data_queues_another() {
+    let mut app = app();
+    let poll = |generation| Msg::Polled {
+        source: SourceKind::Prometheus,
+        generation,
+        at: t0(),
+        elapsed_ms: 1,
+        result: Ok(PollData::Metrics(vec![])),
+    };
+    assert_eq!(update(&mut app, poll(1)).len(), 1);
+    assert!(update(&mut app, poll(2)).is_empty(), "one in flight");
+    let gen = app.analysis_generation;
+    let effects = update(
+        &mut app,
+        Msg::Analyzed {
+            generation: gen,
+            analysis: Box::new(Analysis::default()),
+        },
+    );
+    assert!(
+        matches!(effects.as_slice(), [Effect::Analyze { .. }]),
+        "the queued run starts"
+    );
+}
+
+#[test]
+fn resolved_alerts_become_transitions() {
+    let mut app = App::new(RunMode::Demo, Keymap::embedded(), t0());
+    let a = alert("Flappy", "svc", "i");
+    let poll = |generation, alerts| Msg::Polled {
+        source: SourceKind::Alertmanager,
+        generation,
+        at: t0() + chrono::Duration::seconds(generation as i64 * 5),
+        elapsed_ms: 1,
+        result: Ok(PollData::Alerts(alerts)),
+    };
+    update(&mut app, poll(1, vec![a.clone()]));
+    update(&mut app, poll(2, vec![]));
+    update(&mut app, poll(3, vec![a.clone()]));
+    let states: Vec<_> = app.data.transitions.iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        vec![AlertState::Firing, AlertState::Resolved, AlertState::Firing]
+    );
+}
+
+fn arb_key() -> impl Strategy<Value = Msg> {
+    let codes = prop_oneof![
+        any::<char>().prop_map(KeyCode::Char),
+        Just(KeyCode::Enter),
+        Just(KeyCode::Esc),
+        Just(KeyCode::Tab),
+        Just(KeyCode::BackTab),
+        Just(KeyCode::Up),
+        Just(KeyCode::Down),
+        Just(KeyCode::Home),
+        Just(KeyCode::End),
+        Just(KeyCode::Backspace),
+        Just(KeyCode::F(5)),
+    ];
+    let keys = "jkgGyqs?/[]re\t".chars().collect::<Vec<_>>();
+    prop_oneof![
+        3 => proptest::sample::select(keys).prop_map(KeyCode::Char),
+        1 => codes,
+    ]
+    .prop_map(|c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// No key sequence panics `update` or leaves a selection outside its list.
+    #[test]
+    fn random_key_sequences_never_panic(keys in proptest::collection::vec(arb_key(), 0..80)) {
+        let mut app = app();
+        for k in keys {
+            let effects = update(&mut app, k);
+            // Answer persists like the store would, so the stepper keeps moving.
+            for e in effects {
+                if let Effect::Persist { request, entry } = e {
+                    let seq = app.log.len() as i64 + 1;
+                    update(&mut app, Msg::Persisted { request, result: Ok(stored(seq, entry)) });
+                }
+            }
+            if app.should_quit {
+                break;
+            }
+            let n = app.visible_incidents().len();
+            prop_assert!(n == 0 || app.selected(LIST_INCIDENTS) < n);
+            if let Some(s) = &app.stepper {
+                prop_assert!(s.current < s.steps.len());
+            }
+        }
+    }
+}
