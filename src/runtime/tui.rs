@@ -27,12 +27,14 @@ pub struct TuiOptions {
     pub operator: String,
     pub host: String,
     pub schedule: Schedule,
+    /// When the process started, for the first-frame measurement in the log.
+    pub started: Instant,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
 /// hook installed by `ratatui::try_init` covers panics).
 pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> anyhow::Result<()> {
-    let started = Instant::now();
+    let started = opts.started;
     // Open the store before touching the terminal so its errors print plainly.
     let store = Store::open(&opts.db_path)?;
     let mut app = App::new(sources.mode, opts.keymap.clone(), clock.now());
