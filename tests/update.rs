@@ -18,7 +18,9 @@ use pagerpilot::domain::{
 use pagerpilot::sources::{SourceError, SourceKind};
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0)
+        .single()
+        .expect("valid date")
 }
 
 fn alert(name: &str, service: &str, instance: &str) -> Alert {
@@ -106,7 +108,10 @@ fn app() -> App {
     app.runbooks = vec![runbook()];
     app.analysis = Some(Analysis {
         generated_at: t0(),
-        incidents: vec![incident("INC-1", &[&a], "fix"), incident("INC-2", &[&b], "nope")],
+        incidents: vec![
+            incident("INC-1", &[&a], "fix"),
+            incident("INC-2", &[&b], "nope"),
+        ],
         ..Analysis::default()
     });
     app
@@ -120,13 +125,16 @@ fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn stored(seq: i64, entry: pagerpilot::domain::remediation::RemediationEntry) -> StoredEntry {
-    StoredEntry {
+fn stored(
+    seq: i64,
+    entry: Box<pagerpilot::domain::remediation::RemediationEntry>,
+) -> Box<StoredEntry> {
+    Box::new(StoredEntry {
         seq,
-        entry,
+        entry: *entry,
         prev_hash: "0".repeat(64),
         hash: "1".repeat(64),
-    }
+    })
 }
 
 #[test]
@@ -171,7 +179,11 @@ fn tab_cycles_views_and_help_toggles() {
     update(&mut app, key('?'));
     assert_eq!(app.overlay, Some(Overlay::Help));
     update(&mut app, key('j'));
-    assert_eq!(app.overlay, Some(Overlay::Help), "keys do not leak through help");
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Help),
+        "keys do not leak through help"
+    );
     update(&mut app, code(KeyCode::Esc));
     assert_eq!(app.overlay, None);
 }
@@ -183,7 +195,11 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     for c in "apislow".chars() {
         update(&mut app, key(c));
     }
-    let ids: Vec<_> = app.visible_incidents().iter().map(|i| i.id.clone()).collect();
+    let ids: Vec<_> = app
+        .visible_incidents()
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
     assert_eq!(ids, vec!["INC-2"]);
     update(&mut app, code(KeyCode::Enter));
     assert_eq!(app.overlay, None);
@@ -223,7 +239,10 @@ fn approving_a_step_persists_first_and_shows_it_logged_only_after_the_store_answ
     assert_eq!(entry.command, cmd);
     let stepper = app.stepper.as_ref().expect("stepper open");
     assert_eq!(stepper.steps[0].status, StepStatus::Saving { request });
-    assert!(app.log.is_empty(), "nothing shown as logged before the store says so");
+    assert!(
+        app.log.is_empty(),
+        "nothing shown as logged before the store says so"
+    );
 
     update(
         &mut app,
@@ -286,7 +305,11 @@ fn stale_generations_are_dropped_and_failures_keep_the_last_good_data() {
         result: Ok(PollData::Alerts(vec![])),
     };
     assert!(update(&mut app, stale).is_empty());
-    assert_eq!(app.data.alerts.len(), 1, "an older reply does not overwrite newer data");
+    assert_eq!(
+        app.data.alerts.len(),
+        1,
+        "an older reply does not overwrite newer data"
+    );
 
     let failed = Msg::Polled {
         source: SourceKind::Alertmanager,

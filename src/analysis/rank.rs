@@ -1,1 +1,208 @@
 //! Ranking incidents.
+//!
+//! An incident's score in 0..1 is the sum of five named parts, each bounded by its weight:
+//!
+//! * `severity` ([`W_SEVERITY`]): the highest member severity weight (critical 1, warning 0.6,
+//!   info 0.2); a flapping member counts half.
+//! * `blast radius` ([`W_BLAST`]): 0.65 × `(s-1)/(s+1)` for `s` distinct services plus
+//!   0.35 × `(a-1)/(a+3)` for `a` alerts; one alert on one service scores 0.
+//! * `anomaly` ([`W_ANOMALY`]): the highest `peak_score` among the key series.
+//! * `novelty` ([`W_NOVELTY`]): the share of the services' log patterns that are new or surging.
+//! * `recency` ([`W_RECENCY`]): `1 / (1 + age / 3 h)`, so a fresh incident scores 1 and a day-old
+//!   one about 0.11.
+//!
+//! Ties are broken by severity, then the earlier start, then the id, so the order is stable.
+use super::correlate::{finite01, IncidentInput};
+use crate::domain::Incident;
+
+/// Weight of the severity part.
+pub const W_SEVERITY: f64 = 0.35;
+/// Weight of the blast-radius part.
+pub const W_BLAST: f64 = 0.25;
+/// Weight of the anomaly-strength part.
+pub const W_ANOMALY: f64 = 0.20;
+/// Weight of the log-novelty part.
+pub const W_NOVELTY: f64 = 0.10;
+/// Weight of the recency part.
+pub const W_RECENCY: f64 = 0.10;
+/// Age at which the recency part halves.
+const RECENCY_HALF_SECS: f64 = 3.0 * 3600.0;
+
+/// The named parts of an incident's score; their sum is the score.
+pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(String, f64)> {
+    let severity = incident
+        .members
+        .iter()
+        .map(|m| m.severity.weight() * if m.flapping { 0.5 } else { 1.0 })
+        .fold(0.0, f64::max);
+
+    let s = incident.services.len().max(1) as f64;
+    let a = incident.members.len().max(1) as f64;
+    let blast = 0.65 * (s - 1.0) / (s + 1.0) + 0.35 * (a - 1.0) / (a + 3.0);
+
+    let anomaly = incident
+        .key_series
+        .iter()
+        .filter_map(|id| input.anomalies.get(id))
+        .map(|x| finite01(x.peak_score))
+        .fold(0.0, f64::max);
+
+    let (mut total, mut novel) = (0usize, 0usize);
+    for p in input.patterns {
+        if p.service
+            .as_ref()
+            .is_some_and(|s| incident.services.contains(s))
+        {
+            total += 1;
+            novel += usize::from(p.is_new || p.is_surge);
+        }
+    }
+    let novelty = if total == 0 {
+        0.0
+    } else {
+        novel as f64 / total as f64
+    };
+
+    let age = input
+        .now
+        .signed_duration_since(incident.started_at)
+        .num_seconds()
+        .max(0) as f64;
+    let recency = 1.0 / (1.0 + age / RECENCY_HALF_SECS);
+
+    [
+        ("severity", W_SEVERITY, severity),
+        ("blast radius", W_BLAST, blast),
+        ("anomaly", W_ANOMALY, anomaly),
+        ("novelty", W_NOVELTY, novelty),
+        ("recency", W_RECENCY, recency),
+    ]
+    .into_iter()
+    .map(|(name, w, x)| (name.to_string(), w * finite01(x)))
+    .collect()
+}
+
+/// Scores every incident, sorts them most urgent first and sets `rank` 1..n.
+pub fn rank_incidents(incidents: &mut [Incident], input: &IncidentInput<'_>) {
+    for inc in incidents.iter_mut() {
+        inc.score_parts = score_parts(inc, input);
+        inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
+    }
+    incidents.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.started_at.cmp(&b.started_at))
+            .then(a.id.cmp(&b.id))
+    });
+    for (i, inc) in incidents.iter_mut().enumerate() {
+        inc.rank = i + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+    use crate::domain::{Member, Severity};
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("valid time")
+    }
+
+    fn incident(
+        id: &str,
+        sev: Severity,
+        services: &[&str],
+        age_min: i64,
+        flapping: bool,
+    ) -> Incident {
+        let started_at = now() - Duration::minutes(age_min);
+        Incident {
+            id: id.into(),
+            title: id.into(),
+            severity: sev,
+            score: 0.0,
+            rank: 0,
+            started_at,
+            members: services
+                .iter()
+                .map(|s| Member {
+                    fingerprint: format!("{id}{s}"),
+                    alertname: "A".into(),
+                    service: Some((*s).into()),
+                    severity: sev,
+                    starts_at: started_at,
+                    reason: String::new(),
+                    flapping,
+                })
+                .collect(),
+            services: services.iter().map(|s| (*s).to_string()).collect(),
+            candidates: Vec::new(),
+            score_parts: Vec::new(),
+            key_series: Vec::new(),
+            runbooks: Vec::new(),
+        }
+    }
+
+    fn rank(incidents: &mut [Incident]) {
+        let anomalies = BTreeMap::new();
+        rank_incidents(
+            incidents,
+            &IncidentInput {
+                now: now(),
+                alerts: &[],
+                transitions: &[],
+                series: &[],
+                anomalies: &anomalies,
+                patterns: &[],
+                topology: &[],
+            },
+        );
+    }
+
+    fn part(i: &Incident, name: &str) -> f64 {
+        i.score_parts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+
+    #[test]
+    fn parts_follow_the_documented_formulas() {
+        let mut v = vec![
+            incident("old", Severity::Critical, &["a"], 24 * 60, false),
+            incident("wide", Severity::Critical, &["a", "b", "c"], 0, false),
+            incident("flap", Severity::Critical, &["a"], 0, true),
+        ];
+        rank(&mut v);
+        let ids: Vec<&str> = v.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, vec!["wide", "old", "flap"]);
+        assert_eq!(v.iter().map(|i| i.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let wide = &v[0];
+        assert!(
+            (part(wide, "blast radius") - W_BLAST * (0.65 * 0.5 + 0.35 * 2.0 / 6.0)).abs() < 1e-12
+        );
+        assert!((part(wide, "recency") - W_RECENCY).abs() < 1e-12);
+        assert!((part(&v[1], "recency") - W_RECENCY / 9.0).abs() < 1e-9);
+        assert!((part(&v[2], "severity") - W_SEVERITY * 0.5).abs() < 1e-12);
+        for i in &v {
+            let sum: f64 = i.score_parts.iter().map(|(_, x)| x).sum();
+            assert!((sum - i.score).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn ties_break_on_severity_then_start_then_id() {
+        let mut v = vec![
+            incident("b", Severity::Warning, &["x"], 0, false),
+            incident("a", Severity::Warning, &["y"], 0, false),
+        ];
+        rank(&mut v);
+        assert_eq!(v[0].id, "a");
+        assert_eq!(v[0].score, v[1].score);
+    }
+}

@@ -36,7 +36,7 @@ pub enum Msg {
     /// The store answered an append.
     Persisted {
         request: u64,
-        result: Result<StoredEntry, String>,
+        result: Result<Box<StoredEntry>, String>,
     },
     /// The store answered a full read of the log.
     LogLoaded(Result<Vec<StoredEntry>, String>),
@@ -54,11 +54,13 @@ pub enum Effect {
     /// Append to the remediation log and answer with `Msg::Persisted`.
     Persist {
         request: u64,
-        entry: RemediationEntry,
+        entry: Box<RemediationEntry>,
     },
     /// Read the whole log and answer with `Msg::LogLoaded`.
     LoadLog,
     /// Write the incident's Markdown timeline and answer with `Msg::Exported`.
-    Export { incident_id: String },
+    Export {
+        incident_id: String,
+    },
     Quit,
 }

@@ -60,7 +60,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::LogLoaded(Err(e)) => {
-            notify(app, format!("could not read the remediation log: {e}"), true);
+            notify(
+                app,
+                format!("could not read the remediation log: {e}"),
+                true,
+            );
             Vec::new()
         }
         Msg::Exported(Ok(path)) => {
@@ -400,7 +404,12 @@ fn open_runbook(app: &mut App) {
         .data
         .alerts
         .iter()
-        .filter(|a| incident.members.iter().any(|m| m.fingerprint == a.fingerprint))
+        .filter(|a| {
+            incident
+                .members
+                .iter()
+                .any(|m| m.fingerprint == a.fingerprint)
+        })
         .collect();
     let by_url = members.iter().find(|a| {
         a.runbook_url()
@@ -468,13 +477,16 @@ fn decide(app: &mut App, decision: Decision) -> Vec<Effect> {
         note: (decision == Decision::Skipped).then(|| "skipped by operator".to_string()),
     };
     app.next_request += 1;
-    vec![Effect::Persist { request, entry }]
+    vec![Effect::Persist {
+        request,
+        entry: Box::new(entry),
+    }]
 }
 
 fn on_persisted(
     app: &mut App,
     request: u64,
-    result: Result<crate::domain::remediation::StoredEntry, String>,
+    result: Result<Box<crate::domain::remediation::StoredEntry>, String>,
 ) -> Vec<Effect> {
     let step = app.stepper.as_mut().and_then(|s| {
         let i = s
@@ -501,7 +513,7 @@ fn on_persisted(
                 stored.entry.step_index + 1,
                 stored.entry.mode.as_str()
             );
-            app.log.push(stored);
+            app.log.push(*stored);
             notify(app, text, false);
         }
         Err(e) => {

@@ -35,7 +35,10 @@ impl EffectRunner {
             Effect::Persist { request, entry } => {
                 let store = self.store.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = store.append(entry).map_err(|e| e.to_string());
+                    let result = store
+                        .append(*entry)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
                     if let Err(e) = &result {
                         tracing::error!(error = %e, "remediation log write failed");
                     }

@@ -1,0 +1,150 @@
+//! The service dependency graph used for grouping and cause analysis.
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::domain::Edge;
+
+/// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    out: BTreeMap<String, BTreeSet<String>>,
+    both: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Topology {
+    /// Builds the graph; self-edges and empty names are ignored.
+    pub fn new(edges: &[Edge]) -> Self {
+        let mut t = Topology::default();
+        for e in edges {
+            if e.from == e.to || e.from.is_empty() || e.to.is_empty() {
+                continue;
+            }
+            t.out
+                .entry(e.from.clone())
+                .or_default()
+                .insert(e.to.clone());
+            t.both
+                .entry(e.from.clone())
+                .or_default()
+                .insert(e.to.clone());
+            t.both
+                .entry(e.to.clone())
+                .or_default()
+                .insert(e.from.clone());
+        }
+        t
+    }
+
+    /// Whether the service appears in any edge.
+    pub fn knows(&self, service: &str) -> bool {
+        self.both.contains_key(service)
+    }
+
+    /// Whether there is a direct edge `caller -> callee`.
+    pub fn calls(&self, caller: &str, callee: &str) -> bool {
+        self.out.get(caller).is_some_and(|s| s.contains(callee))
+    }
+
+    /// How `a` and `b` are linked within two undirected hops: `Some(None)` when adjacent,
+    /// `Some(Some(via))` through a common neighbour (the first by name), `None` otherwise.
+    pub fn within_two_hops(&self, a: &str, b: &str) -> Option<Option<&str>> {
+        let na = self.both.get(a)?;
+        if na.contains(b) {
+            return Some(None);
+        }
+        let nb = self.both.get(b)?;
+        na.intersection(nb).next().map(|v| Some(v.as_str()))
+    }
+
+    /// Shortest undirected path from `a` to `b` (both included) of at most `max_hops` edges.
+    pub fn path(&self, a: &str, b: &str, max_hops: usize) -> Option<Vec<String>> {
+        let mut prev: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue = VecDeque::from([(a, 0usize)]);
+        let mut seen = BTreeSet::from([a]);
+        while let Some((node, depth)) = queue.pop_front() {
+            if node == b {
+                let mut path = vec![b.to_string()];
+                let mut cur = b;
+                while let Some(p) = prev.get(cur) {
+                    path.push((*p).to_string());
+                    cur = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if depth >= max_hops {
+                continue;
+            }
+            for next in self.both.get(node).into_iter().flatten() {
+                if seen.insert(next.as_str()) {
+                    prev.insert(next.as_str(), node);
+                    queue.push_back((next.as_str(), depth + 1));
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `a` depends on `b`, directly or through other services.
+    pub fn depends_on(&self, a: &str, b: &str) -> bool {
+        let mut seen = BTreeSet::from([a]);
+        let mut stack = vec![a];
+        while let Some(node) = stack.pop() {
+            for next in self.out.get(node).into_iter().flatten() {
+                if next == b {
+                    return true;
+                }
+                if seen.insert(next.as_str()) {
+                    stack.push(next.as_str());
+                }
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edges(pairs: &[(&str, &str)]) -> Vec<Edge> {
+        pairs
+            .iter()
+            .map(|(f, t)| Edge {
+                from: (*f).to_string(),
+                to: (*t).to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn paths_are_undirected_and_bounded() {
+        let t = Topology::new(&edges(&[("web", "api"), ("api", "db"), ("db", "disk")]));
+        assert_eq!(
+            t.path("db", "web", 2),
+            Some(vec!["db".to_string(), "api".to_string(), "web".to_string()])
+        );
+        assert_eq!(t.path("web", "disk", 2), None);
+        assert_eq!(t.path("web", "disk", 3).map(|p| p.len()), Some(4));
+        assert_eq!(t.path("web", "nowhere", 2), None);
+        assert_eq!(t.within_two_hops("db", "web"), Some(Some("api")));
+        assert_eq!(t.within_two_hops("api", "web"), Some(None));
+        assert_eq!(t.within_two_hops("web", "disk"), None);
+        assert!(t.calls("web", "api"));
+        assert!(!t.calls("api", "web"));
+    }
+
+    #[test]
+    fn depends_on_is_directed_transitive_and_survives_cycles() {
+        let t = Topology::new(&edges(&[
+            ("web", "api"),
+            ("api", "db"),
+            ("db", "api"),
+            ("x", "x"),
+        ]));
+        assert!(t.depends_on("web", "db"));
+        assert!(!t.depends_on("db", "web"));
+        assert!(t.depends_on("db", "api"));
+        assert!(!t.knows("x"), "self-edges are ignored");
+        assert!(!t.depends_on("db", "nowhere"));
+    }
+}

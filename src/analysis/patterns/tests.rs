@@ -1,0 +1,257 @@
+//! Unit tests of the miner, the masking and the summaries.
+
+use super::mask::*;
+use super::miner::*;
+use super::*;
+use crate::domain::LogEntry;
+
+const NOW: i64 = 1_700_000_000 * 1_000_000_000;
+const MIN: i64 = 60 * 1_000_000_000;
+
+fn stream(service: &str, lines: &[(i64, &str)]) -> LogStream {
+    LogStream {
+        labels: [("service".to_string(), service.to_string())].into(),
+        entries: lines
+            .iter()
+            .map(|(ts, l)| LogEntry {
+                ts_ns: *ts,
+                line: l.to_string(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn masks_each_kind_of_variable() {
+    let cases = [
+        ("took 12ms and 3.5s then 1m30s", "took <*> and <*> then <*>"),
+        (
+            "read 4096 bytes -17 left 0.25",
+            "read <*> bytes <*> left <*>",
+        ),
+        ("trace 0xdeadbeef span a3f9c2e1b7", "trace <*> span <*>"),
+        (
+            "dial 10.0.0.12:5432 and [fe80::1]:8080",
+            "dial <*> and [<*>",
+        ),
+        ("db-1.internal:5432 refused", "<*> refused"),
+        (
+            "req 123e4567-e89b-12d3-a456-426614174000 done",
+            "req <*> done",
+        ),
+        ("open /var/lib/data/x.db and ./tmp/y", "open <*> and <*>"),
+        ("GET https://api.example.com/v1/users?id=7", "GET <*>"),
+        (
+            "user=\"alice\" msg=\"cache miss\"",
+            "user=\"<*>\" msg=\"cache miss\"",
+        ),
+        ("at 2024-01-02T03:04:05.123Z [12:30:01]", "at <*> [<*>]"),
+        (
+            "pod checkout-7d9f8c6b5-x2x9k restarted (worker-3)",
+            "pod <*> restarted (<*>)",
+        ),
+        ("mail bob@example.com failed", "mail <*> failed"),
+        (
+            "{\"level\":\"info\",\"user\":\"a1b2c3d4e5\",\"ms\":12}",
+            "{\"level\":\"info\",\"user\":\"<*>\",\"ms\":<*>}",
+        ),
+        ("retries=3, backoff=250ms;", "retries=<*>, backoff=<*>;"),
+        (
+            "connection refused by upstream",
+            "connection refused by upstream",
+        ),
+    ];
+    for (line, want) in cases {
+        assert_eq!(mask(line), want, "masking {line:?}");
+    }
+}
+
+#[test]
+fn lines_differing_in_one_token_merge() {
+    let mut m = Miner::new();
+    let a = m.add("user alice logged in from web");
+    let b = m.add("user bob logged in from web");
+    assert_eq!(a, b);
+    assert_eq!(m.template(a).unwrap(), "user <*> logged in from web");
+    assert_eq!(m.count(a), 2);
+    // Half the tokens differ: a different pattern.
+    let c = m.add("user carol logged out");
+    let d = m.add("user dave signed up");
+    assert_ne!(c, d);
+    assert_eq!(m.len(), 3);
+    let id = m.id(a).unwrap();
+    assert!(id.len() == 9 && id.starts_with('P'), "{id}");
+    assert!(id[1..].bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(m.template(PatternRef(99)), None);
+    // Generalising keeps the punctuation around the differing core.
+    let j = m.add(r#"{"table":"users","op":"scan"}"#);
+    assert_eq!(m.add(r#"{"table":"orders","op":"scan"}"#), j);
+    assert_eq!(m.template(j).unwrap(), r#"{"table":"<*>","op":"scan"}"#);
+}
+
+fn as_refs(v: &[(i64, String)]) -> Vec<(i64, &str)> {
+    v.iter().map(|(t, l)| (*t, l.as_str())).collect()
+}
+
+#[test]
+fn ids_do_not_depend_on_input_order() {
+    let lines: Vec<(i64, String)> = (0..120)
+        .map(|i| {
+            let l = match i % 4 {
+                0 => format!("payment {} declined for user u{}", i, i % 7),
+                1 => format!("cache {} miss on shard {}", ["hot", "cold"][i / 4 % 2], i),
+                2 => format!("slow query took {}ms on table orders", i * 3),
+                _ => format!("user {} logged in", ["ann", "ben", "cat"][i % 3]),
+            };
+            (NOW - (i as i64) * MIN / 2, l)
+        })
+        .collect();
+    // Three lines where Drain's answer depends on which comes first: the third is as close
+    // to the first as to the second, which are too far apart to merge with each other.
+    let mut lines = lines;
+    for l in [
+        "deploy web finished ok",
+        "deploy web failed badly",
+        "deploy web finished badly",
+    ] {
+        lines.push((NOW - MIN, l.to_string()));
+    }
+    let forward = summarize(&[stream("api", &as_refs(&lines))], NOW);
+    let mut shuffled = lines.clone();
+    shuffled.reverse();
+    shuffled.rotate_left(37);
+    let (x, y) = shuffled.split_at(50);
+    let backward = summarize(
+        &[stream("api", &as_refs(y)), stream("api", &as_refs(x))],
+        NOW,
+    );
+    assert_eq!(forward, backward);
+    let mut templates: Vec<&str> = forward.iter().map(|p| p.template.as_str()).collect();
+    templates.sort_unstable();
+    assert_eq!(
+        templates,
+        [
+            "cache <*> miss on shard <*>",
+            "deploy web <*> badly",
+            "deploy web finished ok",
+            "payment <*> declined for user <*>",
+            "slow query took <*> on table orders",
+            "user <*> logged in",
+        ]
+    );
+}
+
+#[test]
+fn bursts_are_new_and_surging() {
+    let mut lines: Vec<(i64, String)> = Vec::new();
+    for m in 0..120 {
+        lines.push((NOW - m * MIN, format!("GET /health 200 in {m}ms")));
+        if m % 10 == 0 {
+            lines.push((NOW - m * MIN, format!("queue depth {m} on worker-2")));
+        }
+    }
+    for k in 0..40 {
+        lines.push((NOW - k * MIN / 10, format!("OOMKilled container pid {k}")));
+        lines.push((NOW - k * MIN / 10, format!("queue depth {k} on worker-1")));
+    }
+    let refs: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    let out = summarize(&[stream("api", &refs)], NOW);
+    let find = |prefix: &str| out.iter().find(|p| p.template.starts_with(prefix)).unwrap();
+    let oom = find("OOMKilled");
+    assert!(oom.is_new && oom.is_surge, "{oom:?}");
+    assert!(oom.surge_ratio > 100.0);
+    let queue = find("queue depth");
+    assert!(!queue.is_new && queue.is_surge, "{queue:?}");
+    let health = find("GET");
+    assert!(!health.is_new && !health.is_surge, "{health:?}");
+    assert_eq!(health.count, 120);
+    assert_eq!(health.buckets.len(), BUCKETS);
+    assert!(
+        health.buckets.iter().all(|b| *b == 1),
+        "{:?}",
+        health.buckets
+    );
+    assert_eq!(health.first_seen_ns, NOW - 119 * MIN);
+    assert_eq!(health.examples.len(), MAX_EXAMPLES);
+    assert_eq!(health.examples[0], "GET /health 200 in 0ms");
+    assert!(!out.last().unwrap().is_new && !out.last().unwrap().is_surge);
+    assert!(out[0].is_new || out[0].is_surge);
+    // Without input older than the baseline cutoff, nothing can be new.
+    let recent: Vec<(i64, &str)> = refs
+        .iter()
+        .copied()
+        .filter(|(t, _)| *t > NOW - 20 * MIN)
+        .collect();
+    let out = summarize(&[stream("api", &recent)], NOW);
+    assert!(out
+        .iter()
+        .all(|p| !p.is_new && !p.is_surge && p.surge_ratio == 1.0));
+}
+
+#[test]
+fn services_are_mined_separately() {
+    let line = [(NOW - MIN, "connection reset by peer")];
+    let out = summarize(&[stream("a", &line), stream("b", &line)], NOW);
+    assert_eq!(out.len(), 2);
+    assert_ne!(out[0].id, out[1].id);
+    assert_eq!(out[0].template, out[1].template);
+}
+
+#[test]
+fn empty_and_odd_input() {
+    assert!(summarize(&[], NOW).is_empty());
+    assert!(summarize(&[stream("a", &[])], NOW).is_empty());
+    assert!(summarize(&[stream("a", &[(NOW, "   "), (NOW, "")])], NOW).is_empty());
+    let edge = [(i64::MIN, "old"), (i64::MAX, "future"), (0, "zero")];
+    assert_eq!(summarize(&[stream("a", &edge)], i64::MAX).len(), 3);
+    assert_eq!(summarize(&[stream("a", &edge)], i64::MIN).len(), 3);
+    let mut m = Miner::new();
+    assert!(m.is_empty());
+    let r = m.add("");
+    assert_eq!(m.template(r).unwrap(), "");
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_lines_never_panic(
+        lines in proptest::collection::vec((proptest::num::i64::ANY, "\\PC{0,80}"), 0..40),
+        now in proptest::num::i64::ANY,
+    ) {
+        let out = summarize(&[stream("s", &as_refs(&lines))], now);
+        let total: u64 = out.iter().map(|p| p.count).sum();
+        proptest::prop_assert!(total <= lines.len() as u64);
+        for p in &out {
+            proptest::prop_assert_eq!(p.buckets.len(), BUCKETS);
+            proptest::prop_assert!(!p.examples.is_empty() && p.examples.len() <= MAX_EXAMPLES);
+        }
+        let mut m = Miner::new();
+        for (_, l) in &lines {
+            let r = m.add(l);
+            proptest::prop_assert!(m.template(r).is_some());
+        }
+    }
+}
+
+#[test]
+fn very_long_lines_are_bounded() {
+    let words: String = (0..5_000).map(|i| format!("w{} ", i % 3)).collect();
+    let blob = "x".repeat(1 << 20);
+    let csv = "a,".repeat(100_000);
+    let lines = [
+        (NOW, words.as_str()),
+        (NOW, blob.as_str()),
+        (NOW, csv.as_str()),
+    ];
+    let out = summarize(&[stream("a", &lines)], NOW);
+    assert_eq!(out.len(), 3);
+    for p in &out {
+        assert!(
+            p.template.split_whitespace().count() <= MAX_TOKENS,
+            "{}",
+            p.template.len()
+        );
+        assert!(p.template.len() < 4_000);
+        assert!(p.examples[0].chars().count() <= MAX_EXAMPLE_CHARS + 1);
+    }
+    assert_eq!(mask(&blob), "<*>");
+}
