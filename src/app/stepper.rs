@@ -46,7 +46,7 @@ impl Stepper {
                 prose: s.prose.clone(),
                 risk: s.risk,
                 command: match &s.command {
-                    Some(cmd) => render(cmd, labels), // TEMP-RENDER
+                    Some(cmd) => runbook::render_command(cmd, labels).map_err(|e| e.to_string()),
                     None => Err("this step has no command".to_string()),
                 },
                 status: StepStatus::Pending,
@@ -91,10 +91,4 @@ impl Stepper {
             .iter()
             .all(|s| matches!(s.status, StepStatus::DryRun { .. } | StepStatus::Skipped { .. }))
     }
-}
-
-// TEMP-RENDER: replaced by runbook::render_command once it lands.
-fn render(cmd: &str, _labels: &Labels) -> Result<String, String> {
-    let _ = runbook::Risk::Read;
-    Ok(cmd.to_string())
 }

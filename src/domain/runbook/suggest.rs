@@ -1,0 +1,222 @@
+//! Which runbooks fit an incident's alerts, best first, each with the reason.
+
+use std::cmp::Reverse;
+use std::path::Path;
+
+use regex::Regex;
+
+use super::Runbook;
+use crate::domain::{Alert, RunbookSuggestion, Severity};
+
+/// Suggests runbooks for an incident's alerts.
+///
+/// 1. Each alert's `runbook_url` annotation (most severe alert first): an http(s) URL becomes a
+///    link-only suggestion (`url` set, `id` = the URL); a relative path or file name whose stem is
+///    a loaded runbook's id suggests that runbook.
+/// 2. Loaded runbooks whose every matcher matches one alert's labels (anchored regexes), ranked
+///    by number of matchers (more specific first), then by that alert's severity, then by id.
+///
+/// A runbook appears once, at its best place.
+pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion> {
+    let mut out: Vec<RunbookSuggestion> = Vec::new();
+    let mut by_severity: Vec<&Alert> = alerts.to_vec();
+    // Stable: equal severities keep the incident's order.
+    by_severity.sort_by_key(|a| Reverse(a.severity()));
+
+    for alert in &by_severity {
+        let Some(url) = alert.runbook_url().map(str::trim).filter(|u| !u.is_empty()) else {
+            continue;
+        };
+        let reason = format!("runbook_url of {}", alert.name());
+        let suggestion = if is_http(url) {
+            let summary = alert.summary().trim();
+            RunbookSuggestion {
+                id: url.to_string(),
+                title: if summary.is_empty() {
+                    format!("runbook for {}", alert.name())
+                } else {
+                    summary.to_string()
+                },
+                reason,
+                url: Some(url.to_string()),
+            }
+        } else if let Some(rb) = stem_of(url).and_then(|s| runbooks.iter().find(|r| r.id == s)) {
+            RunbookSuggestion {
+                id: rb.id.clone(),
+                title: rb.title.clone(),
+                reason,
+                url: None,
+            }
+        } else {
+            tracing::debug!(
+                url,
+                alert = alert.name(),
+                "runbook_url names no loaded runbook"
+            );
+            continue;
+        };
+        push_unique(&mut out, suggestion);
+    }
+
+    let mut matched: Vec<(usize, Severity, &Runbook)> = runbooks
+        .iter()
+        .filter(|rb| !rb.matchers.is_empty())
+        .filter_map(|rb| {
+            let compiled = compile(rb)?;
+            let best = alerts
+                .iter()
+                .filter(|a| {
+                    compiled
+                        .iter()
+                        .all(|(label, re)| a.labels.get(*label).is_some_and(|v| re.is_match(v)))
+                })
+                .map(|a| a.severity())
+                .max()?;
+            Some((rb.matchers.len(), best, rb))
+        })
+        .collect();
+    matched.sort_by(|a, b| {
+        (b.0, b.1)
+            .cmp(&(a.0, a.1))
+            .then_with(|| a.2.id.cmp(&b.2.id))
+    });
+    for (_, _, rb) in matched {
+        push_unique(
+            &mut out,
+            RunbookSuggestion {
+                id: rb.id.clone(),
+                title: rb.title.clone(),
+                reason: format!("matches {}", describe(&rb.matchers)),
+                url: None,
+            },
+        );
+    }
+    out
+}
+
+fn push_unique(out: &mut Vec<RunbookSuggestion>, s: RunbookSuggestion) {
+    if !out.iter().any(|o| o.id == s.id) {
+        out.push(s);
+    }
+}
+
+fn is_http(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// `runbooks/payments-db-pool.md#step-2` -> `payments-db-pool`.
+fn stem_of(url: &str) -> Option<&str> {
+    let path = url.split(['#', '?']).next().unwrap_or(url);
+    let path = path.strip_prefix("file://").unwrap_or(path);
+    Path::new(path).file_stem().and_then(|s| s.to_str())
+}
+
+/// The runbook's matchers as anchored regexes; `None` (with a warning) if one does not compile.
+fn compile(rb: &Runbook) -> Option<Vec<(&str, Regex)>> {
+    rb.matchers
+        .iter()
+        .map(
+            |(label, pattern)| match Regex::new(&format!("^(?:{pattern})$")) {
+                Ok(re) => Some((label.as_str(), re)),
+                Err(e) => {
+                    tracing::warn!(runbook = %rb.id, label, pattern, error = %e, "bad matcher");
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+/// `alertname=~PaymentsDb.*, service=payments-db`: `=` for literal values, `=~` for regexes.
+fn describe(matchers: &[(String, String)]) -> String {
+    matchers
+        .iter()
+        .map(|(label, pattern)| {
+            if !pattern.contains(|c: char| r"\.+*?()|[]{}^$".contains(c)) {
+                format!("{label}={pattern}")
+            } else {
+                format!("{label}=~{pattern}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AlertState, Labels};
+    use chrono::Utc;
+
+    fn alert(labels: &[(&str, &str)], runbook_url: Option<&str>) -> Alert {
+        let labels: Labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut annotations = Labels::new();
+        if let Some(u) = runbook_url {
+            annotations.insert("runbook_url".into(), u.into());
+        }
+        Alert {
+            fingerprint: crate::domain::alert::fingerprint(&labels),
+            labels,
+            annotations,
+            starts_at: Utc::now(),
+            ends_at: None,
+            state: AlertState::Firing,
+            generator_url: None,
+        }
+    }
+
+    fn runbook(id: &str, matchers: &[(&str, &str)]) -> Runbook {
+        Runbook {
+            id: id.into(),
+            title: format!("{id} title"),
+            source: format!("test:{id}.md"),
+            matchers: matchers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            risk: super::super::Risk::Read,
+            steps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn url_then_matchers_deduplicated() {
+        let a = alert(
+            &[("alertname", "PaymentsDbPool"), ("service", "payments-db")],
+            Some("runbooks/payments-db-pool.md"),
+        );
+        let books = [
+            runbook("payments-db-pool", &[("alertname", "PaymentsDb.*")]),
+            runbook("generic", &[("service", "payments-db")]),
+            runbook(
+                "specific",
+                &[("alertname", "PaymentsDb.*"), ("service", "payments-db")],
+            ),
+            runbook("other", &[("service", "web")]),
+            runbook("bad", &[("service", "(")]),
+        ];
+        let got = suggest(&[&a], &books);
+        let ids: Vec<_> = got.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["payments-db-pool", "specific", "generic"]);
+        assert_eq!(got[0].reason, "runbook_url of PaymentsDbPool");
+        assert_eq!(
+            got[1].reason,
+            "matches alertname=~PaymentsDb.*, service=payments-db"
+        );
+    }
+
+    #[test]
+    fn matchers_must_all_fit_one_alert_and_are_anchored() {
+        let a = alert(&[("alertname", "X"), ("service", "web-edge")], None);
+        let b = alert(&[("alertname", "Y"), ("service", "api")], None);
+        let books = [
+            runbook("web", &[("service", "web")]),
+            runbook("xy", &[("alertname", "X"), ("service", "api")]),
+        ];
+        assert!(suggest(&[&a, &b], &books).is_empty());
+    }
+}

@@ -1,0 +1,298 @@
+//! Reading and writing `remediation_log` rows on the store thread's connection.
+
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::chain::{row_hash, RowText, GENESIS_HASH};
+use super::redact::redact;
+use super::{StoreError, VerifyReport};
+use crate::domain::remediation::{Decision, Mode, RemediationEntry, StoredEntry};
+
+const COLUMNS: &str = "seq, ts, operator, host, incident_id, runbook_id, step_index, step_title, \
+                       command, mode, decision, exit_code, output, note, prev_hash, hash";
+
+/// One row as stored, all text (what the hash covers).
+struct RawRow {
+    seq: i64,
+    ts: String,
+    operator: String,
+    host: String,
+    incident_id: String,
+    runbook_id: String,
+    step_index: i64,
+    step_title: String,
+    command: String,
+    mode: String,
+    decision: String,
+    exit_code: Option<i64>,
+    output: Option<String>,
+    note: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl RawRow {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+        Ok(RawRow {
+            seq: r.get(0)?,
+            ts: r.get(1)?,
+            operator: r.get(2)?,
+            host: r.get(3)?,
+            incident_id: r.get(4)?,
+            runbook_id: r.get(5)?,
+            step_index: r.get(6)?,
+            step_title: r.get(7)?,
+            command: r.get(8)?,
+            mode: r.get(9)?,
+            decision: r.get(10)?,
+            exit_code: r.get(11)?,
+            output: r.get(12)?,
+            note: r.get(13)?,
+            prev_hash: r.get(14)?,
+            hash: r.get(15)?,
+        })
+    }
+
+    fn text(&self) -> RowText<'_> {
+        RowText {
+            prev_hash: &self.prev_hash,
+            seq: self.seq,
+            ts: &self.ts,
+            operator: &self.operator,
+            host: &self.host,
+            incident_id: &self.incident_id,
+            runbook_id: &self.runbook_id,
+            step_index: self.step_index,
+            step_title: &self.step_title,
+            command: &self.command,
+            mode: &self.mode,
+            decision: &self.decision,
+            exit_code: self.exit_code,
+            output: self.output.as_deref(),
+            note: self.note.as_deref(),
+        }
+    }
+
+    fn into_entry(self, path: &Path) -> Result<StoredEntry, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            seq: self.seq,
+            what,
+        };
+        let ts = DateTime::parse_from_rfc3339(&self.ts)
+            .map_err(|e| corrupt(format!("ts {:?}: {e}", self.ts)))?
+            .with_timezone(&Utc);
+        let step_index = usize::try_from(self.step_index)
+            .map_err(|_| corrupt(format!("step_index {}", self.step_index)))?;
+        let exit_code = self
+            .exit_code
+            .map(i32::try_from)
+            .transpose()
+            .map_err(|_| corrupt(format!("exit_code {:?}", self.exit_code)))?;
+        let mode = match self.mode.as_str() {
+            "dry_run" => Mode::DryRun,
+            "real" => Mode::Real,
+            other => return Err(corrupt(format!("mode {other:?}"))),
+        };
+        let decision = match self.decision.as_str() {
+            "approved" => Decision::Approved,
+            "skipped" => Decision::Skipped,
+            "rejected" => Decision::Rejected,
+            "note" => Decision::Note,
+            other => return Err(corrupt(format!("decision {other:?}"))),
+        };
+        Ok(StoredEntry {
+            seq: self.seq,
+            entry: RemediationEntry {
+                ts,
+                operator: self.operator,
+                host: self.host,
+                incident_id: self.incident_id,
+                runbook_id: self.runbook_id,
+                step_index,
+                step_title: self.step_title,
+                command: self.command,
+                mode,
+                decision,
+                exit_code,
+                output: self.output,
+                note: self.note,
+            },
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+fn sql_error(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    let what = what.to_string();
+    move |source| StoreError::Sqlite {
+        path: path.clone(),
+        what: what.clone(),
+        source,
+    }
+}
+
+/// Redacts, chains and inserts `entry` in one immediate transaction; returns the committed row.
+pub fn append(
+    conn: &mut Connection,
+    path: &Path,
+    entry: RemediationEntry,
+) -> Result<StoredEntry, StoreError> {
+    let fail = sql_error(path, "appending to remediation_log");
+    let step_index = i64::try_from(entry.step_index).map_err(|_| StoreError::Invalid {
+        path: path.to_path_buf(),
+        what: format!("step_index {} is too large", entry.step_index),
+    })?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&fail)?;
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM remediation_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(&fail)?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let mut raw = RawRow {
+        seq,
+        ts: entry.ts.to_rfc3339_opts(SecondsFormat::Nanos, true),
+        operator: entry.operator,
+        host: entry.host,
+        incident_id: entry.incident_id,
+        runbook_id: entry.runbook_id,
+        step_index,
+        step_title: entry.step_title,
+        command: redact(&entry.command),
+        mode: entry.mode.as_str().to_string(),
+        decision: entry.decision.as_str().to_string(),
+        exit_code: entry.exit_code.map(i64::from),
+        output: entry.output.as_deref().map(redact),
+        note: entry.note.as_deref().map(redact),
+        prev_hash,
+        hash: String::new(),
+    };
+    raw.hash = row_hash(&raw.text());
+    tx.execute(
+        &format!("INSERT INTO remediation_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+        params![
+            raw.seq,
+            raw.ts,
+            raw.operator,
+            raw.host,
+            raw.incident_id,
+            raw.runbook_id,
+            raw.step_index,
+            raw.step_title,
+            raw.command,
+            raw.mode,
+            raw.decision,
+            raw.exit_code,
+            raw.output,
+            raw.note,
+            raw.prev_hash,
+            raw.hash,
+        ],
+    )
+    .map_err(&fail)?;
+    tx.commit().map_err(&fail)?;
+    raw.into_entry(path)
+}
+
+/// All rows (or one incident's), oldest first.
+pub fn list(
+    conn: &Connection,
+    path: &Path,
+    incident_id: Option<&str>,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let fail = sql_error(path, "reading remediation_log");
+    let sql = match incident_id {
+        Some(_) => {
+            format!("SELECT {COLUMNS} FROM remediation_log WHERE incident_id = ?1 ORDER BY seq")
+        }
+        None => format!("SELECT {COLUMNS} FROM remediation_log ORDER BY seq"),
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(&fail)?;
+    let rows = match incident_id {
+        Some(id) => stmt.query_map([id], RawRow::from_row),
+        None => stmt.query_map([], RawRow::from_row),
+    }
+    .map_err(&fail)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row.map_err(&fail)?.into_entry(path)?);
+    }
+    Ok(out)
+}
+
+/// Walks the whole chain in `seq` order and reports the first row that does not fit.
+pub fn verify(conn: &Connection, path: &Path) -> Result<VerifyReport, StoreError> {
+    let fail = sql_error(path, "verifying remediation_log");
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM remediation_log ORDER BY seq"
+        ))
+        .map_err(&fail)?;
+    let rows = stmt.query_map([], RawRow::from_row).map_err(&fail)?;
+    let mut report = VerifyReport {
+        rows: 0,
+        first_bad: None,
+    };
+    let mut previous: Option<(i64, String)> = None;
+    for row in rows {
+        let row = row.map_err(&fail)?;
+        report.rows += 1;
+        if report.first_bad.is_none() {
+            report.first_bad = check(&row, previous.as_ref()).map(|what| (row.seq, what));
+        }
+        previous = Some((row.seq, row.hash));
+    }
+    Ok(report)
+}
+
+/// What is wrong with `row` given the row before it, if anything.
+fn check(row: &RawRow, previous: Option<&(i64, String)>) -> Option<String> {
+    let (expected_seq, expected_prev) = match previous {
+        Some((seq, hash)) => (seq + 1, hash.as_str()),
+        None => (1, GENESIS_HASH),
+    };
+    if row.seq != expected_seq {
+        let missing = if row.seq - expected_seq == 1 {
+            format!("seq {expected_seq} is missing")
+        } else {
+            format!("seq {expected_seq}..={} are missing", row.seq - 1)
+        };
+        return Some(format!("gap in the chain: {missing} (rows were deleted)"));
+    }
+    if row.prev_hash != expected_prev {
+        let of = previous.map_or("the genesis hash".to_string(), |(s, _)| {
+            format!("the hash of seq {s}")
+        });
+        return Some(format!(
+            "prev_hash {} does not match {of} ({})",
+            short(&row.prev_hash),
+            short(expected_prev)
+        ));
+    }
+    let computed = row_hash(&row.text());
+    if computed != row.hash {
+        return Some(format!(
+            "hash mismatch: stored {}, content hashes to {}; the row was changed after it was written",
+            short(&row.hash),
+            short(&computed)
+        ));
+    }
+    None
+}
+
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}

@@ -1,0 +1,158 @@
+//! Opening the database file: checks, pragmas and migrations.
+//!
+//! A pagerpilot database carries `PRAGMA application_id = APPLICATION_ID`; `PRAGMA user_version`
+//! is the number of migrations applied. Each migration runs in its own transaction together
+//! with the `user_version` bump.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode};
+
+use super::StoreError;
+
+/// `PRAGMA application_id` of a pagerpilot database: ASCII "PGPL".
+pub const APPLICATION_ID: i64 = 0x5047_504C;
+
+/// Migrations in order; `user_version` = how many have run.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const V1: &str = r#"
+CREATE TABLE remediation_log (
+    seq         INTEGER PRIMARY KEY,
+    ts          TEXT    NOT NULL,
+    operator    TEXT    NOT NULL,
+    host        TEXT    NOT NULL,
+    incident_id TEXT    NOT NULL,
+    runbook_id  TEXT    NOT NULL,
+    step_index  INTEGER NOT NULL CHECK (step_index >= 0),
+    step_title  TEXT    NOT NULL,
+    command     TEXT    NOT NULL,
+    mode        TEXT    NOT NULL CHECK (mode IN ('dry_run', 'real')),
+    decision    TEXT    NOT NULL CHECK (decision IN ('approved', 'skipped', 'rejected', 'note')),
+    exit_code   INTEGER,
+    output      TEXT,
+    note        TEXT,
+    prev_hash   TEXT    NOT NULL CHECK (length(prev_hash) = 64),
+    hash        TEXT    NOT NULL UNIQUE CHECK (length(hash) = 64)
+) STRICT;
+
+CREATE INDEX remediation_log_by_incident ON remediation_log (incident_id, seq);
+
+CREATE TRIGGER remediation_log_no_update BEFORE UPDATE ON remediation_log
+BEGIN
+    SELECT RAISE(ABORT, 'remediation_log is append-only: UPDATE refused');
+END;
+
+CREATE TRIGGER remediation_log_no_delete BEFORE DELETE ON remediation_log
+BEGIN
+    SELECT RAISE(ABORT, 'remediation_log is append-only: DELETE refused');
+END;
+
+-- Incident history derived from the log: one row per incident with its first and last logged
+-- decision. A dedicated alert table can come with a later migration.
+CREATE VIEW incident_history AS
+SELECT incident_id,
+       min(ts)  AS first_ts,
+       max(ts)  AS last_ts,
+       count(*) AS entries,
+       group_concat(DISTINCT runbook_id) AS runbooks
+FROM remediation_log
+GROUP BY incident_id;
+"#;
+
+/// Opens `path`, creating parent directories and the schema as needed.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sql = |what: &'static str| move |source| classify(path, what, source);
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sql("setting busy_timeout"))?;
+
+    // The first read of the header: a file that is not SQLite fails here.
+    let app_id: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(sql("reading application_id"))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sql("reading user_version"))?;
+    if app_id != APPLICATION_ID {
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(sql("reading sqlite_master"))?;
+        if app_id != 0 || version != 0 || objects != 0 {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "application_id {app_id:#x}, user_version {version}, {objects} schema objects"
+                ),
+            });
+        }
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))
+        .map_err(sql("enabling WAL"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NoWal {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql("setting synchronous"))?;
+    migrate(conn, path, version)
+}
+
+fn migrate(mut conn: Connection, path: &Path, from: i64) -> Result<Connection, StoreError> {
+    for (index, migration) in MIGRATIONS.iter().enumerate() {
+        let target = index as i64 + 1;
+        if target <= from {
+            continue;
+        }
+        let fail = |source| classify(path, "migrating the schema", source);
+        let tx = conn.transaction().map_err(fail)?;
+        tx.execute_batch(migration).map_err(fail)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(fail)?;
+        tx.pragma_update(None, "user_version", target)
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        tracing::info!(path = %path.display(), version = target, "remediation log migrated");
+    }
+    Ok(conn)
+}
+
+/// Turns "file is not a database" into its own error; everything else names what failed.
+fn classify(path: &Path, what: &str, source: rusqlite::Error) -> StoreError {
+    match source.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        },
+        _ => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+            source,
+        },
+    }
+}
