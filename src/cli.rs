@@ -51,7 +51,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct TuiArgs {
     /// Colour theme: dark, light, high-contrast, or a file name in $XDG_CONFIG_HOME/pagerpilot/themes.
-    #[arg(long, value_name = "NAME", env = "PAGERPILOT_THEME", default_value = "dark")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "PAGERPILOT_THEME",
+        default_value = "dark"
+    )]
     pub theme: String,
     /// Name shown as the operator in the remediation log [default: the OS user].
     #[arg(long, value_name = "NAME", env = "PAGERPILOT_OPERATOR")]

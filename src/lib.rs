@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod report;
+pub mod runtime;
 pub mod sources;
 pub mod store;
 pub mod ui;

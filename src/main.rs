@@ -1,1 +1,300 @@
-fn main() {}
+//! The `pagerpilot` binary: parses the command line and hands over to the TUI or a headless
+//! command. Everything it calls lives in the library.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Parser;
+
+use pagerpilot::app::Keymap;
+use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, ScanFormat};
+use pagerpilot::config::{self, Paths};
+use pagerpilot::demo::Scenario;
+use pagerpilot::report::{scan, timeline};
+use pagerpilot::runtime::headless::run_cycle;
+use pagerpilot::runtime::pollers::Schedule;
+use pagerpilot::runtime::setup::{self, Sources};
+use pagerpilot::runtime::tui::{self, TuiOptions};
+use pagerpilot::sources::{Clock, FixedClock, SystemClock};
+use pagerpilot::store::Store;
+use pagerpilot::ui::theme::Theme;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    let paths = Paths::resolve();
+    let _log_guard = init_tracing(&cli.common, &paths);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli, paths, started)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "exiting with an error");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<ExitCode> {
+    let (clock, now) = clock(&cli.common)?;
+    let db = cli.common.db.clone().unwrap_or_else(|| paths.default_db());
+    match cli.command {
+        None => {
+            let opts = TuiOptions {
+                theme: theme(&cli.tui.theme, &paths)?,
+                keymap: keymap(&paths)?,
+                db_path: db,
+                exports_dir: paths.exports_dir(),
+                operator: cli.tui.operator.clone().unwrap_or_else(config::os_user),
+                host: config::host_name(),
+                schedule: Schedule::default(),
+                started,
+            };
+            let sources = demo_sources(None, now, clock.clone())?;
+            tui::run(sources, clock, opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Scan(args)) => {
+            let sources = demo_sources(args.scenario.as_deref(), now, clock)?;
+            let cycle = run_cycle(&sources, now).await?;
+            let text = match args.format {
+                ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
+                ScanFormat::Table => scan::to_table(&cycle.analysis),
+            };
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Export(args)) => {
+            let sources = demo_sources(None, now, clock)?;
+            let cycle = run_cycle(&sources, now).await?;
+            let Some(incident) = cycle
+                .analysis
+                .incidents
+                .iter()
+                .find(|i| i.id.eq_ignore_ascii_case(&args.incident))
+            else {
+                let known: Vec<&str> = cycle
+                    .analysis
+                    .incidents
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect();
+                anyhow::bail!(
+                    "no active incident {:?}; active incidents: {}",
+                    args.incident,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            };
+            let actions = read_log(&db, Some(&incident.id))?;
+            let t = timeline::build(incident, &cycle.alerts, &[], &cycle.analysis, &actions);
+            let text = match args.format {
+                ExportFormat::Md => timeline::to_markdown(&t),
+                ExportFormat::Json => timeline::to_json(&t)? + "\n",
+            };
+            match &args.output {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print_out(&text)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Log(args)) => {
+            let store = Store::open(&db)?;
+            let handle = store.handle();
+            let code = if args.verify {
+                let report = handle.verify()?;
+                match report.first_bad {
+                    None => {
+                        print_out(&format!(
+                            "ok: {} rows, hash chain intact ({})\n",
+                            report.rows,
+                            db.display()
+                        ))?;
+                        ExitCode::SUCCESS
+                    }
+                    Some((seq, what)) => {
+                        eprintln!(
+                            "TAMPERED: {} rows checked; first bad row #{seq}: {what} ({})",
+                            report.rows,
+                            db.display()
+                        );
+                        ExitCode::from(2)
+                    }
+                }
+            } else {
+                let rows = handle.list(args.incident.as_deref())?;
+                let text = match args.format {
+                    LogFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+                    LogFormat::Table => log_table(&rows),
+                };
+                print_out(&text)?;
+                ExitCode::SUCCESS
+            };
+            drop(handle);
+            store.close()?;
+            Ok(code)
+        }
+        Some(Command::Themes) => {
+            let mut names: Vec<String> = Theme::builtin_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            if let Ok(dir) = std::fs::read_dir(paths.config_dir.join("themes")) {
+                for entry in dir.flatten() {
+                    let p = entry.path();
+                    if p.extension().is_some_and(|e| e == "toml") {
+                        if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                            if !names.iter().any(|n| n == stem) {
+                                names.push(format!("{stem} (user)"));
+                            }
+                        }
+                    }
+                }
+            }
+            print_out(&(names.join("\n") + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The clock and the demo's anchor: fixed with `--at`, the system clock otherwise.
+fn clock(common: &Common) -> anyhow::Result<(Arc<dyn Clock>, DateTime<Utc>)> {
+    match &common.at {
+        Some(text) => {
+            let at = DateTime::parse_from_rfc3339(text)
+                .with_context(|| format!("--at {text:?} is not an RFC 3339 time"))?
+                .with_timezone(&Utc);
+            Ok((Arc::new(FixedClock(at)), at))
+        }
+        None => Ok((Arc::new(SystemClock), Utc::now())),
+    }
+}
+
+/// The embedded demo (or a scenario file), replayed from `anchor`. Live sources arrive with
+/// the configuration file; until then every run is the demo, and the screen says so.
+fn demo_sources(
+    file: Option<&Path>,
+    anchor: DateTime<Utc>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Sources> {
+    let scenario = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read scenario {}", path.display()))?;
+            Scenario::from_toml(&text, &path.display().to_string())?
+        }
+        None => Scenario::embedded()?,
+    };
+    Ok(setup::demo(scenario, anchor, clock))
+}
+
+fn theme(name: &str, paths: &Paths) -> anyhow::Result<Theme> {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return Ok(Theme::monochrome());
+    }
+    Ok(Theme::load(name, Some(&paths.config_dir.join("themes")))?)
+}
+
+fn keymap(paths: &Paths) -> anyhow::Result<Keymap> {
+    let mut keymap = Keymap::embedded();
+    let path = paths.user_keymap();
+    if let Some(text) = config::read_optional(&path)? {
+        let user = Keymap::parse(&text, &path.display().to_string()).map_err(anyhow::Error::msg)?;
+        keymap.overlay(user);
+    }
+    Ok(keymap)
+}
+
+/// The remediation rows of an incident; an absent database simply has none.
+fn read_log(
+    db: &Path,
+    incident: Option<&str>,
+) -> anyhow::Result<Vec<pagerpilot::domain::remediation::StoredEntry>> {
+    if !db.exists() {
+        return Ok(Vec::new());
+    }
+    let store = Store::open(db)?;
+    let rows = store.handle().list(incident)?;
+    store.close()?;
+    Ok(rows)
+}
+
+fn log_table(rows: &[pagerpilot::domain::remediation::StoredEntry]) -> String {
+    let mut out = format!(
+        "{:>5} {:<20} {:<12} {:<12} {:<9} {:<8} COMMAND\n",
+        "SEQ", "TIME (UTC)", "OPERATOR", "INCIDENT", "DECISION", "MODE"
+    );
+    for r in rows {
+        let e = &r.entry;
+        out.push_str(&format!(
+            "{:>5} {:<20} {:<12} {:<12} {:<9} {:<8} {}\n",
+            r.seq,
+            e.ts.format("%Y-%m-%d %H:%M:%S"),
+            e.operator,
+            e.incident_id,
+            e.decision.as_str(),
+            e.mode.as_str(),
+            e.command.replace('\n', " ⏎ ")
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str("no remediation decisions recorded\n");
+    }
+    out
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
+/// Logs go to a file, never to the terminal. Without a writable location, nothing is logged.
+fn init_tracing(
+    common: &Common,
+    paths: &Paths,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let file: PathBuf = common
+        .log_file
+        .clone()
+        .unwrap_or_else(|| paths.default_log_file());
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
+    std::fs::create_dir_all(dir).ok()?;
+    let handle = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(handle);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAGERPILOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

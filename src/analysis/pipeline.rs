@@ -37,7 +37,12 @@ pub fn analyze(snapshot: &Snapshot) -> Analysis {
         let members: Vec<_> = snapshot
             .alerts
             .iter()
-            .filter(|a| incident.members.iter().any(|m| m.fingerprint == a.fingerprint))
+            .filter(|a| {
+                incident
+                    .members
+                    .iter()
+                    .any(|m| m.fingerprint == a.fingerprint)
+            })
             .collect();
         incident.runbooks = runbook::suggest(&members, &snapshot.runbooks);
     }

@@ -286,7 +286,10 @@ mod tests {
         assert_eq!(km.lookup(Layer::Detail, &x), Some(Action::Quit));
         let err = Keymap::parse("[[global]]\non = \"x\"\nrun = \"explode\"\n", "user.toml")
             .expect_err("unknown action");
-        assert!(err.contains("user.toml") && err.contains("explode"), "{err}");
+        assert!(
+            err.contains("user.toml") && err.contains("explode"),
+            "{err}"
+        );
         let err = Keymap::parse("[[global]]\non = \"hyper-x\"\nrun = \"quit\"\n", "k.toml")
             .expect_err("unknown key");
         assert!(err.contains("hyper-x"), "{err}");

@@ -169,7 +169,10 @@ impl App {
             screen: Screen::List(View::Incidents),
             view: View::Incidents,
             overlay: None,
-            sources: SourceKind::ALL.iter().map(|k| SourceStatus::new(*k)).collect(),
+            sources: SourceKind::ALL
+                .iter()
+                .map(|k| SourceStatus::new(*k))
+                .collect(),
             data: Data::default(),
             topology: Vec::new(),
             runbooks: Vec::new(),
@@ -250,7 +253,10 @@ impl App {
                 filter.is_empty()
                     || format!(
                         "{} {} {} {}",
-                        r.entry.incident_id, r.entry.runbook_id, r.entry.step_title, r.entry.command
+                        r.entry.incident_id,
+                        r.entry.runbook_id,
+                        r.entry.step_title,
+                        r.entry.command
                     )
                     .to_lowercase()
                     .contains(&filter)

@@ -7,10 +7,16 @@ use crate::domain::Labels;
 pub enum StepStatus {
     Pending,
     /// Sent to the store; not shown as logged until it answers.
-    Saving { request: u64 },
+    Saving {
+        request: u64,
+    },
     /// Approved and logged as a dry run (the store's sequence number).
-    DryRun { seq: i64 },
-    Skipped { seq: i64 },
+    DryRun {
+        seq: i64,
+    },
+    Skipped {
+        seq: i64,
+    },
     /// The store refused the write; nothing was logged.
     Failed(String),
 }
@@ -87,8 +93,11 @@ impl Stepper {
     }
 
     pub fn done(&self) -> bool {
-        self.steps
-            .iter()
-            .all(|s| matches!(s.status, StepStatus::DryRun { .. } | StepStatus::Skipped { .. }))
+        self.steps.iter().all(|s| {
+            matches!(
+                s.status,
+                StepStatus::DryRun { .. } | StepStatus::Skipped { .. }
+            )
+        })
     }
 }

@@ -8,6 +8,8 @@ pub mod runbook;
 pub mod series;
 
 pub use alert::{Alert, AlertState, Labels, Severity};
-pub use incident::{CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion};
+pub use incident::{
+    CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion,
+};
 pub use logs::{LogEntry, LogStream};
 pub use series::Series;

@@ -48,7 +48,16 @@ pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> a
     let terminal = ratatui::try_init();
     let result = match terminal {
         Ok(mut terminal) => {
-            event_loop(&mut terminal, &mut app, &sources, clock, &opts, &store, started).await
+            event_loop(
+                &mut terminal,
+                &mut app,
+                &sources,
+                clock,
+                &opts,
+                &store,
+                started,
+            )
+            .await
         }
         Err(e) => Err(anyhow::anyhow!("cannot set up the terminal: {e}")),
     };
@@ -89,12 +98,16 @@ async fn event_loop(
         if dirty && since_draw >= FRAME_INTERVAL {
             terminal.draw(|f| ui::view(app, &opts.theme, f))?;
             if last_draw.is_none() {
-                tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame drawn");
+                tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "first frame drawn"
+                );
             }
             last_draw = Some(Instant::now());
             dirty = false;
         }
-        let frame_wait = FRAME_INTERVAL.saturating_sub(last_draw.map_or(FRAME_INTERVAL, |t| t.elapsed()));
+        let frame_wait =
+            FRAME_INTERVAL.saturating_sub(last_draw.map_or(FRAME_INTERVAL, |t| t.elapsed()));
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => pending.push(Msg::Key(key)),

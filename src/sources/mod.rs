@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Alert, LogStream, Series};
 pub use crate::domain::Edge;
+use crate::domain::{Alert, LogStream, Series};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

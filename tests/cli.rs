@@ -1,0 +1,304 @@
+//! The headless front ends, run as the real binary: `scan`, `export`, `log`, `themes`.
+
+mod common;
+
+use common::{Env, AT};
+use serde_json::Value;
+
+fn scan_json(env: &Env, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["scan", "--demo", "--format", "json", "--at", AT];
+    args.extend_from_slice(extra);
+    let out = env.ok(&args);
+    let v: Value = serde_json::from_str(&out).expect("scan prints JSON");
+    v.as_array().expect("a JSON list of incidents").clone()
+}
+
+fn incident_with<'a>(incidents: &'a [Value], alertname: &str) -> &'a Value {
+    incidents
+        .iter()
+        .find(|i| {
+            i["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["name"] == alertname))
+        })
+        .unwrap_or_else(|| panic!("no incident holds {alertname}: {incidents:#?}"))
+}
+
+fn names(incident: &Value) -> Vec<String> {
+    incident["alerts"]
+        .as_array()
+        .expect("alerts list")
+        .iter()
+        .map(|a| a["name"].as_str().expect("alert name").to_string())
+        .collect()
+}
+
+fn id_of_cascade(env: &Env) -> String {
+    let incidents = scan_json(env, &[]);
+    incident_with(&incidents, "CheckoutApiHighLatency")["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+#[test]
+fn scan_json_has_the_documented_shape() {
+    let env = Env::new();
+    let incidents = scan_json(&env, &[]);
+    assert!(!incidents.is_empty(), "the demo has incidents");
+    for (n, i) in incidents.iter().enumerate() {
+        assert!(
+            i["id"].as_str().is_some_and(|s| s.starts_with("INC-")),
+            "{i}"
+        );
+        assert!(i["title"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(i["severity"].is_string());
+        let score = i["score"].as_f64().expect("score");
+        assert!((0.0..=1.0).contains(&score), "score {score}");
+        if n > 0 {
+            let prev = incidents[n - 1]["score"].as_f64().expect("score");
+            assert!(prev >= score, "incidents are ranked by score");
+        }
+        for a in i["alerts"].as_array().expect("alerts") {
+            assert!(a["fingerprint"].as_str().is_some_and(|f| f.len() == 16));
+            assert!(a["name"].is_string());
+        }
+        assert!(i["runbooks"].is_array());
+    }
+}
+
+#[test]
+fn the_cascade_is_one_incident_with_the_database_as_likely_cause() {
+    let env = Env::new();
+    let incidents = scan_json(&env, &[]);
+    let cascade = incident_with(&incidents, "CheckoutApiHighLatency");
+    let members = names(cascade);
+    for expected in [
+        "PaymentsDbPoolSaturated",
+        "CheckoutApiErrorRate",
+        "WebHigh5xxRate",
+    ] {
+        assert!(
+            members.iter().any(|m| m == expected),
+            "{expected} in {members:?}"
+        );
+    }
+    assert!(
+        !members
+            .iter()
+            .any(|m| m.starts_with("NodeDisk") || m == "SearchReplicaLag"),
+        "unrelated alerts stay out: {members:?}"
+    );
+    let cause = &cascade["root_cause"];
+    assert_eq!(cause["service"], "payments-db", "{cause:#}");
+    let confidence = cause["confidence"].as_f64().expect("confidence");
+    assert!(confidence > 0.3 && confidence <= 1.0, "{confidence}");
+    assert!(
+        cause["evidence"].as_array().is_some_and(|e| !e.is_empty()),
+        "the cause says why"
+    );
+    let runbooks = cascade["runbooks"].as_array().expect("runbooks");
+    assert_eq!(
+        runbooks.first().map(|r| r["id"].clone()),
+        Some(Value::from("payments-db-pool")),
+        "the cause's runbook comes first: {runbooks:#?}"
+    );
+    let disk = incident_with(&incidents, "NodeDiskFillingUp");
+    assert_ne!(disk["id"], cascade["id"], "the disk is its own incident");
+}
+
+#[test]
+fn a_different_scenario_gives_a_different_answer() {
+    let env = Env::new();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/scenario-b.toml"
+    );
+    let incidents = scan_json(&env, &["--scenario", file]);
+    assert!(!incidents.is_empty());
+    let causes: Vec<&str> = incidents
+        .iter()
+        .filter_map(|i| i["root_cause"]["service"].as_str())
+        .collect();
+    assert!(causes.contains(&"cache"), "{causes:?}");
+    assert!(!causes.contains(&"payments-db"), "{causes:?}");
+}
+
+#[test]
+fn scan_table_lists_ranked_incidents() {
+    let env = Env::new();
+    let out = env.ok(&["scan", "--demo", "--format", "table", "--at", AT]);
+    let mut lines = out.lines();
+    let header = lines.next().expect("header");
+    assert!(
+        header.contains("RANK") && header.contains("LIKELY CAUSE"),
+        "{header}"
+    );
+    let first = lines.next().expect("a row");
+    assert!(first.trim_start().starts_with('1'), "{first}");
+    assert!(out.contains("INC-"), "{out}");
+}
+
+#[test]
+fn export_writes_a_postmortem_draft_and_json_with_original_times() {
+    let env = Env::new();
+    let id = id_of_cascade(&env);
+    let md = env.ok(&[
+        "export",
+        "--demo",
+        "--incident",
+        &id,
+        "--format",
+        "md",
+        "--at",
+        AT,
+    ]);
+    assert!(md.starts_with('#'), "{md}");
+    assert!(md.contains(&id));
+    assert!(md.contains("PaymentsDbPoolSaturated"));
+    assert!(md.contains("Timeline"), "{md}");
+    // The database alert started 52 minutes before the fixed clock.
+    assert!(md.contains("13:08"), "original timestamps: {md}");
+
+    let json = env.ok(&[
+        "export",
+        "--demo",
+        "--incident",
+        &id,
+        "--format",
+        "json",
+        "--at",
+        AT,
+    ]);
+    let v: Value = serde_json::from_str(&json).expect("export JSON");
+    assert_eq!(v["incident"]["id"], Value::from(id.clone()));
+    let events = v["events"].as_array().expect("events");
+    assert!(events.iter().any(|e| e["kind"] == "alert_firing"));
+    let times: Vec<&str> = events.iter().filter_map(|e| e["at"].as_str()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "events in time order");
+
+    let out = env.path().join("pm.md");
+    let out_s = out.to_str().expect("utf-8 path");
+    env.ok(&[
+        "export",
+        "--demo",
+        "--incident",
+        &id,
+        "--output",
+        out_s,
+        "--at",
+        AT,
+    ]);
+    let written = std::fs::read_to_string(&out).expect("export file");
+    assert_eq!(written, md);
+}
+
+#[test]
+fn export_includes_the_decisions_recorded_for_the_incident() {
+    use chrono::{TimeZone, Utc};
+    use pagerpilot::domain::remediation::{Decision, Mode, RemediationEntry};
+
+    let env = Env::new();
+    let id = id_of_cascade(&env);
+    let db = env.db();
+    let store = pagerpilot::store::Store::open(&db).expect("open store");
+    for (step, decision) in [(0usize, Decision::Approved), (1, Decision::Skipped)] {
+        store
+            .handle()
+            .append(RemediationEntry {
+                ts: Utc
+                    .with_ymd_and_hms(2026, 11, 25, 13, 55, step as u32)
+                    .single()
+                    .expect("valid time"),
+                operator: "alice".into(),
+                host: "laptop".into(),
+                incident_id: id.clone(),
+                runbook_id: "payments-db-pool".into(),
+                step_index: step,
+                step_title: format!("step {step}"),
+                command: format!("echo step-{step}"),
+                mode: Mode::DryRun,
+                decision,
+                exit_code: None,
+                output: None,
+                note: None,
+            })
+            .expect("append");
+    }
+    store.close().expect("close");
+    let db_s = db.to_str().expect("utf-8 path");
+    let md = env.ok(&[
+        "export",
+        "--demo",
+        "--incident",
+        &id,
+        "--db",
+        db_s,
+        "--at",
+        AT,
+    ]);
+    assert!(
+        md.contains("echo step-0") && md.contains("approved"),
+        "{md}"
+    );
+    assert!(md.contains("skipped") && md.contains("13:55:01"), "{md}");
+    let listed = env.ok(&["log", "--db", db_s, "--incident", &id]);
+    assert_eq!(listed.lines().count(), 3, "header and two rows: {listed}");
+}
+
+#[test]
+fn export_of_an_unknown_incident_names_it_and_lists_the_active_ones() {
+    let env = Env::new();
+    let out = env.run(&["export", "--demo", "--incident", "INC-nope", "--at", AT]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INC-nope") && err.contains("INC-"), "{err}");
+}
+
+#[test]
+fn an_empty_log_verifies_and_lists_nothing() {
+    let env = Env::new();
+    let db = env.db();
+    let db_s = db.to_str().expect("utf-8 path");
+    let out = env.ok(&["log", "--db", db_s]);
+    assert!(out.contains("no remediation decisions"), "{out}");
+    let out = env.ok(&["log", "--verify", "--db", db_s]);
+    assert!(out.starts_with("ok: 0 rows"), "{out}");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_clear_message() {
+    let env = Env::new();
+    let out = env.run(&["scan", "--format", "yaml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("yaml"));
+
+    let out = env.run(&["scan", "--demo", "--at", "yesterday"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--at") && err.contains("yesterday"), "{err}");
+
+    let bad = env.path().join("bad.toml");
+    std::fs::write(&bad, "name = 3\n").expect("write");
+    let out = env.run(&[
+        "scan",
+        "--scenario",
+        bad.to_str().expect("utf-8"),
+        "--at",
+        AT,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+}
+
+#[test]
+fn themes_lists_the_builtin_ones() {
+    let env = Env::new();
+    let out = env.ok(&["themes"]);
+    for t in ["dark", "light", "high-contrast"] {
+        assert!(out.lines().any(|l| l == t), "{t} in {out}");
+    }
+}
