@@ -499,6 +499,35 @@ fn far_apart_in_time_are_separate_incidents() {
 }
 
 #[test]
+fn active_alerts_on_one_instance_group_however_far_apart_they_began() {
+    let mut w = World::new(300);
+    let on = |name: &str, instance: &str, start: i64| {
+        labelled(
+            name,
+            &[
+                ("service", "node"),
+                ("instance", instance),
+                ("severity", "warning"),
+            ],
+            start,
+        )
+    };
+    w.alerts.push(on("DiskFilling", "node-1", 0));
+    w.alerts.push(on("DiskFullSoon", "node-1", 200));
+    w.alerts.push(on("DiskFilling", "node-2", 100));
+    let incidents = w.run();
+    assert_eq!(incidents.len(), 2, "{incidents:#?}");
+    let node1 = incidents
+        .iter()
+        .find(|i| i.members.len() == 2)
+        .expect("the two node-1 alerts are one incident");
+    assert!(node1
+        .members
+        .iter()
+        .all(|m| m.alertname.starts_with("Disk")));
+}
+
+#[test]
 fn many_services_keep_five_candidates_and_odd_numbers_do_not_panic() {
     let mut w = World::new(60);
     for i in 0..8 {

@@ -7,7 +7,8 @@
 //! * same service;
 //! * services at most two hops apart in the dependency graph (edges taken as undirected);
 //! * the same value of a specific label ([`SPECIFIC_LABELS`]: instance, pod, node); namespace or
-//!   cluster alone are too broad;
+//!   cluster alone are too broad. Active alerts sharing such a label link whatever their start
+//!   times: they are one problem on one machine;
 //! * co-occurring metric anomalies: both services have a series whose anomaly onset lies within
 //!   [`CO_ANOMALY_SECS`] of the other's. This only applies when the topology does not know one of
 //!   the two services: where the graph knows both, it is trusted over coincidence.
@@ -18,6 +19,7 @@
 //!
 //! Each group then gets its likely cause ([`super::cause`]), a title, key series and a rank
 //! ([`super::rank`]).
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -242,6 +244,22 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             }
         }
     }
+    // Alerts that name the same instance, pod or node and are all still active are one problem
+    // on that machine, however far apart they began (a disk filling for hours, then its
+    // forecast alert).
+    let mut by_label: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, node) in nodes.iter().enumerate().filter(|(_, x)| !x.flapping()) {
+        for key in SPECIFIC_LABELS {
+            if let Some(value) = node.alert.labels.get(key).filter(|v| !v.is_empty()) {
+                match by_label.get(&(key, value.as_str())) {
+                    Some(&first) => union(&mut parent, first, i),
+                    None => {
+                        by_label.insert((key, value.as_str()), i);
+                    }
+                }
+            }
+        }
+    }
     for f in (0..n).filter(|&f| nodes[f].flapping()) {
         if let Some((_, k)) = best_anchor(f, (0..n).filter(|&k| !nodes[k].flapping()), nodes, topo)
         {
@@ -428,23 +446,31 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Series of the incident's services, most anomalous first; the cause's series first among equals.
 fn key_series(services: &[String], cause: Option<&str>, input: &IncidentInput<'_>) -> Vec<String> {
-    let mut rows: Vec<(f64, bool, &str)> = input
+    // (anomalous series of the likely cause, peak score, onset, id): the cause's earliest
+    // anomalous series first, then the rest by how anomalous they are.
+    let mut rows: Vec<(bool, f64, i64, &str)> = input
         .series
         .iter()
         .filter_map(|s| {
             let svc = s.service()?;
             services.iter().any(|x| x == svc).then(|| {
-                let peak = input
-                    .anomalies
-                    .get(&s.id)
-                    .map_or(0.0, |a| finite01(a.peak_score));
-                (peak, Some(svc) == cause, s.id.as_str())
+                let a = input.anomalies.get(&s.id);
+                let peak = a.map_or(0.0, |a| finite01(a.peak_score));
+                let onset = a.and_then(|a| a.onset).unwrap_or(i64::MAX);
+                let cause_anomalous = Some(svc) == cause && onset != i64::MAX;
+                (cause_anomalous, peak, onset, s.id.as_str())
             })
         })
         .collect();
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
+    rows.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| if a.0 { a.2.cmp(&b.2) } else { Ordering::Equal })
+            .then(b.1.total_cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(b.3))
+    });
     let mut out: Vec<String> = Vec::new();
-    for (_, _, id) in rows {
+    for (_, _, _, id) in rows {
         if !out.iter().any(|x| x == id) {
             out.push(id.to_string());
         }

@@ -33,6 +33,9 @@ pub struct ChartData {
     pub y: [f64; 2],
 }
 
+/// How much history the chart shows, in seconds.
+pub const WINDOW_SECS: i64 = 6 * 3600;
+
 impl ChartData {
     /// `columns` is the plot width in cells; series are reduced to about two points per
     /// braille dot column.
@@ -44,10 +47,14 @@ impl ChartData {
     ) -> ChartData {
         let buckets = columns.max(1) * 2;
         let ts = &series.timestamps;
+        // The recent past only: a day of history would squeeze the incident into a sliver.
+        let from = ts
+            .last()
+            .map_or(i64::MIN, |t| t.saturating_sub(WINDOW_SECS));
         let pairs = |vals: &[f64]| -> Points {
             ts.iter()
                 .zip(vals)
-                .filter(|(_, v)| v.is_finite())
+                .filter(|(t, v)| **t >= from && v.is_finite())
                 .map(|(t, v)| (*t as f64, *v))
                 .collect()
         };
@@ -63,7 +70,8 @@ impl ChartData {
                 .zip(&series.values)
                 .zip(&a.scores)
                 .filter(|((t, v), s)| {
-                    v.is_finite()
+                    **t >= from
+                        && v.is_finite()
                         && ((s.is_finite() && **s >= ANOMALY_SCORE)
                             || a.onset.is_some_and(|o| **t >= o))
                 })
