@@ -166,6 +166,37 @@ pub fn clean_multiline(s: &str) -> String {
     out
 }
 
+/// Markdown paragraphs as display lines: lines of one paragraph are joined with a space,
+/// blank lines and list items keep their breaks.
+pub fn reflow(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_paragraph = false;
+    for line in s.lines() {
+        let t = line.trim();
+        let starts_block = t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.starts_with('>')
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if t.is_empty() {
+            if in_paragraph {
+                out.push_str("\n\n");
+            }
+            in_paragraph = false;
+        } else if in_paragraph && !starts_block {
+            out.push(' ');
+            out.push_str(t);
+        } else {
+            if in_paragraph {
+                out.push('\n');
+            }
+            out.push_str(t);
+            in_paragraph = true;
+        }
+    }
+    out.trim_end().to_string()
+}
+
 /// Rows `s` takes when wrapped at `cols` cells (an estimate: wraps by width, not by word).
 pub fn wrapped_rows(s: &str, cols: usize) -> usize {
     let cols = cols.max(1);
@@ -175,6 +206,17 @@ pub fn wrapped_rows(s: &str, cols: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reflow_joins_paragraph_lines_and_keeps_lists() {
+        let md = "How many connections exist. More than a\nhandful of idle ones\nis bad.\n\n- one\n- two\nstill two\n";
+        assert_eq!(
+            reflow(md),
+            "How many connections exist. More than a handful of idle ones is bad.\n\n- one\n- two still two"
+        );
+        assert_eq!(reflow(""), "");
+        assert_eq!(reflow("1. first\n2. second"), "1. first\n2. second");
+    }
 
     #[test]
     fn fit_respects_width_and_never_splits_chars() {

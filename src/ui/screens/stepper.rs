@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::{empty_state, lines, scroll_offset, section};
 use crate::app::{Action, App, Layer, StepState, StepStatus, Stepper};
 use crate::domain::runbook::Risk;
-use crate::ui::text::{clean_multiline, fit, span, wrapped_rows};
+use crate::ui::text::{clean_multiline, fit, reflow, span, wrapped_rows};
 use crate::ui::theme::{Role, Theme};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -191,7 +191,7 @@ fn current(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
     let (cmd_text, cmd_role) = command_text(step);
     let text_w = inner.width.saturating_sub(2) as usize;
     let cmd_rows = (wrapped_rows(&cmd_text, text_w) as u16 + 2).clamp(3, (inner.height / 2).max(3));
-    let prose = clean_multiline(&step.prose);
+    let prose = clean_multiline(&reflow(&step.prose));
     let prose_rows = wrapped_rows(&prose, inner.width as usize) as u16 + 1;
     let [h, p, c, _] = Layout::vertical([
         Constraint::Length(head.len() as u16 + 1),
