@@ -174,7 +174,15 @@ fn export_writes_a_postmortem_draft_and_json_with_original_times() {
     assert_eq!(v["incident"]["id"], Value::from(id.clone()));
     let events = v["events"].as_array().expect("events");
     assert!(events.iter().any(|e| e["kind"] == "alert_firing"));
-    let times: Vec<&str> = events.iter().filter_map(|e| e["at"].as_str()).collect();
+    let times: Vec<chrono::DateTime<chrono::Utc>> = events
+        .iter()
+        .map(|e| {
+            let at = e["at"].as_str().expect("event time");
+            chrono::DateTime::parse_from_rfc3339(at)
+                .expect("RFC 3339 event time")
+                .to_utc()
+        })
+        .collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted, "events in time order");

@@ -238,7 +238,10 @@ fn score(
         };
         let since = onset.map_or(String::new(), |o| format!(" since {}", clock(o)));
         let text = if sigma.abs() >= 0.05 {
-            format!("{name} {:.1}σ {side} normal{since}", sigma.abs())
+            format!(
+                "{name} {} {side} normal{since}",
+                super::anomaly::sigma_text(*sigma)
+            )
         } else {
             format!("{name} anomalous (score {value:.2}){since}")
         };

@@ -54,6 +54,17 @@ const ABS_FLOOR: f64 = 1e-9;
 const PEAK_WINDOW_SECS: i64 = 3_600;
 const DEVIATION_WINDOW_SECS: i64 = 900;
 
+/// |z| for people: beyond 20σ the number says more about how quiet the series was than about
+/// the change, so it is shown as "over 20σ".
+pub fn sigma_text(z: f64) -> String {
+    let a = z.abs();
+    if !a.is_finite() || a >= 20.0 {
+        "over 20σ".to_string()
+    } else {
+        format!("{a:.1}σ")
+    }
+}
+
 /// Maps |z| to 0..1: 0 up to 2σ, 0.5 at 4σ, 1 from 6σ on (smoothstep in between).
 pub fn score_from_z(z: f64) -> f64 {
     if z.is_nan() {
@@ -329,16 +340,16 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer) -> Summary {
     if let Some(onset) = out.onset {
         out.direction = direction_of(out.deviation_sigma);
         out.explanation = format!(
-            "{:.1}σ {} {usual} since {}",
-            out.deviation_sigma.abs(),
+            "{} {} {usual} since {}",
+            sigma_text(out.deviation_sigma),
             side(out.deviation_sigma),
             clock(onset, last_t)
         );
     } else if let Some(i) = peak_at.filter(|_| out.peak_score >= ANOMALOUS) {
         let z = s.z[i];
         out.explanation = format!(
-            "within its usual range now; briefly {:.1}σ {} {usual} at {}",
-            z.abs(),
+            "within its usual range now; briefly {} {} {usual} at {}",
+            sigma_text(z),
             side(z),
             clock(ts[i], last_t)
         );

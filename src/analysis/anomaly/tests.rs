@@ -267,3 +267,11 @@ fn scores_are_causal() {
         assert_eq!(part.expected[..], full.expected[..cut], "cut {cut}");
     }
 }
+
+#[test]
+fn huge_deviations_are_described_without_absurd_numbers() {
+    assert_eq!(sigma_text(3.44), "3.4σ");
+    assert_eq!(sigma_text(-5.0), "5.0σ");
+    assert_eq!(sigma_text(336.0), "over 20σ");
+    assert_eq!(sigma_text(f64::NAN), "over 20σ");
+}

@@ -31,7 +31,9 @@
 //! * baseline: lines older than [`BASELINE_CUTOFF_SECS`]; it exists only when the input
 //!   reaches at least [`MIN_BASELINE_SECS`] further back than the cutoff, otherwise nothing
 //!   is new or surging and `surge_ratio` is 1;
-//! * `is_new`: no line in the baseline; `is_surge`: at least [`MIN_SURGE_COUNT`] lines in
+//! * `is_new`: first seen within the last [`NEW_WINDOW_SECS`], in input that reaches at least
+//!   [`MIN_ABSENT_SECS`] further back without it (so an incident that began before the
+//!   baseline cutoff still shows its new messages as new); `is_surge`: at least [`MIN_SURGE_COUNT`] lines in
 //!   `(now − RECENT_SECS, now]` (or later) and a rate at least [`SURGE_RATIO`] × the baseline rate, which is
 //!   floored at half a line per baseline span so new patterns get a finite ratio;
 //! * `examples`: the latest [`MAX_EXAMPLES`] distinct lines, cut to 300 characters.
@@ -52,6 +54,11 @@ pub const RECENT_SECS: i64 = 600;
 /// Lines older than this before `now` form the baseline.
 pub const BASELINE_CUTOFF_SECS: i64 = 1_800;
 /// Least baseline coverage needed to call anything new or surging.
+/// A pattern first seen this recently (and absent before, see the module docs) is new.
+pub const NEW_WINDOW_SECS: i64 = 3_600;
+/// How long the input must show a pattern absent before it can count as new.
+pub const MIN_ABSENT_SECS: i64 = 1_800;
+/// Input must reach this far back (before the cutoff, or before a new pattern) to judge.
 pub const MIN_BASELINE_SECS: i64 = 300;
 /// Recent rate over baseline rate that counts as a surge.
 pub const SURGE_RATIO: f64 = 5.0;
@@ -217,18 +224,17 @@ pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
             per_template.entry(template).or_default().merge(&activity);
         }
         for (template, a) in per_template {
-            let (is_new, is_surge, surge_ratio) = if has_baseline {
+            let (is_surge, surge_ratio) = if has_baseline {
                 let recent_rate = a.recent as f64 / RECENT_SECS as f64;
                 let base_rate = (a.baseline as f64).max(0.5) / baseline_secs;
                 let ratio = recent_rate / base_rate;
-                (
-                    a.baseline == 0,
-                    a.recent >= MIN_SURGE_COUNT && ratio >= SURGE_RATIO,
-                    ratio,
-                )
+                (a.recent >= MIN_SURGE_COUNT && ratio >= SURGE_RATIO, ratio)
             } else {
-                (false, false, 1.0)
+                (false, 1.0)
             };
+            let first = i128::from(a.first_seen_ns);
+            let is_new = first > now - i128::from(NEW_WINDOW_SECS) * NS
+                && first - earliest >= i128::from(MIN_ABSENT_SECS) * NS;
             out.push(PatternSummary {
                 id: pattern_id(service.as_deref(), &template),
                 template,

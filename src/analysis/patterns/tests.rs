@@ -255,3 +255,45 @@ fn very_long_lines_are_bounded() {
     }
     assert_eq!(mask(&blob), "<*>");
 }
+
+#[test]
+fn a_message_that_began_before_the_baseline_cutoff_is_still_new() {
+    // Two hours of a steady message; an error that started 50 minutes ago (before the 30-minute
+    // baseline cutoff) is new, one that has been there all along is not.
+    let mut lines = Vec::new();
+    for m in 0..120 {
+        lines.push((NOW - m * MIN, format!("GET /health 200 in {m}ms")));
+    }
+    for m in 0..50 {
+        lines.push((
+            NOW - m * MIN,
+            format!("FATAL: remaining connection slots are reserved pid={m}"),
+        ));
+    }
+    let refs: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    let out = summarize(&[stream("db", &refs)], NOW);
+    let fatal = out
+        .iter()
+        .find(|p| p.template.starts_with("FATAL"))
+        .expect("fatal pattern");
+    assert!(fatal.is_new, "{fatal:?}");
+    let health = out
+        .iter()
+        .find(|p| p.template.starts_with("GET"))
+        .expect("health pattern");
+    assert!(!health.is_new, "{health:?}");
+    // Started 70 minutes ago: no longer new.
+    let old: Vec<(i64, &str)> = refs
+        .iter()
+        .copied()
+        .filter(|(_, l)| !l.starts_with("FATAL"))
+        .chain((0..70).map(|m| {
+            (
+                NOW - m * MIN,
+                "FATAL: remaining connection slots are reserved",
+            )
+        }))
+        .collect();
+    let out = summarize(&[stream("db", &old)], NOW);
+    assert!(out.iter().all(|p| !p.is_new), "{out:?}");
+}
