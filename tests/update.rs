@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
 use pagerpilot::analysis::Analysis;
+use pagerpilot::app::update::ANALYSIS_INTERVAL_SECS;
 use pagerpilot::app::{
     update, App, Effect, Health, Keymap, Msg, Overlay, PollData, RunMode, Screen, StepStatus, View,
     LIST_INCIDENTS,
@@ -13,7 +14,8 @@ use pagerpilot::domain::alert::fingerprint;
 use pagerpilot::domain::remediation::{Decision, StoredEntry};
 use pagerpilot::domain::runbook::{Risk, Runbook, Step};
 use pagerpilot::domain::{
-    Alert, AlertState, CauseCandidate, Incident, Labels, Member, RunbookSuggestion, Severity,
+    Alert, AlertState, CauseCandidate, Incident, Labels, Member, RunbookSuggestion, Series,
+    Severity,
 };
 use pagerpilot::sources::{SourceError, SourceKind};
 
@@ -340,7 +342,14 @@ fn only_one_analysis_runs_at_a_time_and_new_data_queues_another() {
         result: Ok(PollData::Metrics(vec![])),
     };
     assert_eq!(update(&mut app, poll(1)).len(), 1);
-    assert!(update(&mut app, poll(2)).is_empty(), "one in flight");
+    let alerts = Msg::Polled {
+        source: SourceKind::Alertmanager,
+        generation: 1,
+        at: t0(),
+        elapsed_ms: 1,
+        result: Ok(PollData::Alerts(vec![alert("New", "svc", "i")])),
+    };
+    assert!(update(&mut app, alerts).is_empty(), "one in flight");
     let gen = app.analysis_generation;
     let effects = update(
         &mut app,
@@ -351,7 +360,63 @@ fn only_one_analysis_runs_at_a_time_and_new_data_queues_another() {
     );
     assert!(
         matches!(effects.as_slice(), [Effect::Analyze { .. }]),
-        "the queued run starts"
+        "the queued run starts at once: the alerts changed"
+    );
+}
+
+#[test]
+fn routine_data_is_analysed_at_most_every_interval_and_unchanged_data_not_at_all() {
+    let mut app = app();
+    let series = |n: usize| {
+        vec![Series {
+            id: "x".into(),
+            timestamps: (0..n as i64).collect(),
+            values: vec![1.0; n],
+            ..Series::default()
+        }]
+    };
+    let poll = |generation: u64, n: usize| Msg::Polled {
+        source: SourceKind::Prometheus,
+        generation,
+        at: t0(),
+        elapsed_ms: 1,
+        result: Ok(PollData::Metrics(series(n))),
+    };
+    let done = |app: &mut App| {
+        let generation = app.analysis_generation;
+        update(
+            app,
+            Msg::Analyzed {
+                generation,
+                analysis: Box::new(Analysis::default()),
+            },
+        )
+    };
+    assert_eq!(
+        update(&mut app, poll(1, 10)).len(),
+        1,
+        "first data: at once"
+    );
+    assert!(done(&mut app).is_empty());
+    assert!(
+        update(&mut app, poll(2, 10)).is_empty(),
+        "unchanged: nothing to do"
+    );
+    assert!(!app.analysis_dirty);
+    assert!(
+        update(&mut app, poll(3, 11)).is_empty(),
+        "new points within the interval wait"
+    );
+    assert!(app.analysis_dirty);
+    let soon = t0() + chrono::Duration::seconds(ANALYSIS_INTERVAL_SECS - 1);
+    assert!(update(&mut app, Msg::Tick(soon)).is_empty());
+    let later = t0() + chrono::Duration::seconds(ANALYSIS_INTERVAL_SECS);
+    assert!(
+        matches!(
+            update(&mut app, Msg::Tick(later)).as_slice(),
+            [Effect::Analyze { .. }]
+        ),
+        "the interval passed: the waiting data is analysed"
     );
 }
 

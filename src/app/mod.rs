@@ -142,6 +142,10 @@ pub struct App {
     pub analysis_running: bool,
     /// New data arrived while an analysis was running: run again when it finishes.
     pub analysis_dirty: bool,
+    /// The pending re-run was asked for by an alert change: it starts as soon as it can.
+    pub analysis_urgent: bool,
+    /// When the last analysis started (`app.now`), to space out runs on routine data.
+    pub last_analysis_at: Option<DateTime<Utc>>,
     /// Applied filters per view (case-insensitive substring).
     pub filters: BTreeMap<&'static str, String>,
     /// Selected row per list (incidents, patterns, log) and in the detail's runbook list.
@@ -180,6 +184,8 @@ impl App {
             analysis_generation: 0,
             analysis_running: false,
             analysis_dirty: false,
+            analysis_urgent: false,
+            last_analysis_at: None,
             filters: BTreeMap::new(),
             selected: BTreeMap::new(),
             chart_series: 0,

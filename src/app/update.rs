@@ -28,7 +28,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(app, key),
         Msg::Tick(now) => {
             app.now = now;
-            Vec::new()
+            if app.analysis_dirty && !app.analysis_running {
+                request_analysis(app, false)
+            } else {
+                Vec::new()
+            }
         }
         Msg::Resize(..) => Vec::new(),
         Msg::Polled {
@@ -49,7 +53,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.analysis_running = false;
             clamp_selections(app);
             if app.analysis_dirty {
-                request_analysis(app)
+                let urgent = app.analysis_urgent;
+                request_analysis(app, urgent)
             } else {
                 Vec::new()
             }
@@ -120,16 +125,33 @@ fn on_polled(
             } else {
                 Health::Ok
             };
+            let first = status.last_ok.is_none();
             status.last_ok = Some(at);
-            match data {
-                PollData::Metrics(series) => app.data.series = series,
-                PollData::Logs(logs) => app.data.logs = logs,
+            // Unchanged data needs no new analysis; changed alerts need one at once; new
+            // points and log lines are analysed at most every ANALYSIS_INTERVAL_SECS.
+            let urgent = match data {
+                PollData::Metrics(series) if !first && series == app.data.series => {
+                    return Vec::new()
+                }
+                PollData::Logs(logs) if !first && logs == app.data.logs => return Vec::new(),
+                PollData::Alerts(alerts) if !first && alerts == app.data.alerts => {
+                    return Vec::new()
+                }
+                PollData::Metrics(series) => {
+                    app.data.series = series;
+                    false
+                }
+                PollData::Logs(logs) => {
+                    app.data.logs = logs;
+                    false
+                }
                 PollData::Alerts(alerts) => {
                     record_transitions(app, &alerts, at);
                     app.data.alerts = alerts;
+                    true
                 }
-            }
-            request_analysis(app)
+            };
+            request_analysis(app, urgent || first || app.analysis.is_none())
         }
     }
 }
@@ -172,14 +194,24 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     app.data.transitions.drain(..excess);
 }
 
-/// Asks for an analysis of the current data, or marks one as due after the running one.
-fn request_analysis(app: &mut App) -> Vec<Effect> {
-    if app.analysis_running {
+/// Routine data (new points, new log lines) starts an analysis at most this often.
+pub const ANALYSIS_INTERVAL_SECS: i64 = 10;
+
+/// Starts an analysis of the current data, or marks one as due: after the running one, or
+/// (for routine data) once the interval since the last one has passed (checked on `Tick`).
+fn request_analysis(app: &mut App, urgent: bool) -> Vec<Effect> {
+    let recent = app
+        .last_analysis_at
+        .is_some_and(|t| (app.now - t).num_seconds() < ANALYSIS_INTERVAL_SECS);
+    if app.analysis_running || (recent && !urgent) {
         app.analysis_dirty = true;
+        app.analysis_urgent |= urgent;
         return Vec::new();
     }
     app.analysis_running = true;
     app.analysis_dirty = false;
+    app.analysis_urgent = false;
+    app.last_analysis_at = Some(app.now);
     app.analysis_generation += 1;
     vec![Effect::Analyze {
         generation: app.analysis_generation,

@@ -69,7 +69,14 @@ impl From<&Incident> for ScanIncident {
                 alert: c.alert.clone(),
                 service: c.service.clone(),
                 confidence: round3(c.confidence),
-                evidence: c.evidence.clone(),
+                evidence: c
+                    .evidence
+                    .iter()
+                    .map(|e| Evidence {
+                        weight: round3(e.weight),
+                        ..e.clone()
+                    })
+                    .collect(),
             }),
             runbooks: i
                 .runbooks
