@@ -117,10 +117,11 @@ pub fn build(
                 at: first,
                 kind: EventKind::LogPattern,
                 text: format!(
-                    "{badge} log pattern on {}: {} ({} lines)",
+                    "{badge} log pattern on {}: {} ({} line{})",
                     p.service.as_deref().unwrap_or("-"),
                     p.template,
-                    p.count
+                    p.count,
+                    if p.count == 1 { "" } else { "s" }
                 ),
             });
         }

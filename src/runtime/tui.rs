@@ -91,6 +91,7 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
+    let mut analysis_drawn = false;
     let mut pending: Vec<Msg> = Vec::new();
 
     let outcome = loop {
@@ -101,6 +102,13 @@ async fn event_loop(
                 tracing::info!(
                     ms = started.elapsed().as_millis() as u64,
                     "first frame drawn"
+                );
+            }
+            if app.analysis.is_some() && !analysis_drawn {
+                analysis_drawn = true;
+                tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "first analysis drawn"
                 );
             }
             last_draw = Some(Instant::now());
