@@ -4,6 +4,9 @@
 //!   after the last reset (a cleanup or rotation: a step down of more than 8 robust sd of the
 //!   point-to-point changes and 2 % of the capacity that stays down for the next points),
 //!   because the fill before a cleanup says nothing about the fill after it.
+//! * **Current trend.** Within that, the points since the break of the best two-segment line
+//!   when it beats a single line by BIC, so a fill that began an hour ago is not averaged
+//!   with the flat hours before it.
 //! * **Trend.** Theil–Sen: the median of pairwise slopes (on at most [`MAX_FIT_POINTS`] evenly
 //!   thinned points), the intercept is the median of `y − slope·x`. Robust to a few wild
 //!   points, unlike least squares.
@@ -138,7 +141,84 @@ fn recent_points(series: &Series, capacity: f64) -> Option<(Vec<i64>, Vec<f64>)>
         ts.drain(..=k);
         ys.drain(..=k);
     }
+    let start = trend_start(&ts, &ys);
+    ts.drain(..start);
+    ys.drain(..start);
     Some((ts, ys))
+}
+
+/// Where the current trend began: the break of the best two-segment linear fit when it explains
+/// the window clearly better than one line (BIC, three extra parameters: the break, a level and
+/// a slope), else 0. A disk that sat flat for hours and then started to fill is forecast from
+/// the fill alone, not from a slope averaged with the flat part.
+fn trend_start(ts: &[i64], ys: &[f64]) -> usize {
+    let n = ts.len().min(ys.len());
+    let min_seg = MIN_POINTS.max(30);
+    if n < 2 * min_seg {
+        return 0;
+    }
+    let t0 = ts[0];
+    // Prefix sums of x (hours since the first point), y, x², xy and y².
+    let mut pre = vec![[0.0f64; 5]; n + 1];
+    for i in 0..n {
+        let x = (ts[i] - t0) as f64 / 3_600.0;
+        let y = ys[i];
+        let p = pre[i];
+        pre[i + 1] = [p[0] + x, p[1] + y, p[2] + x * x, p[3] + x * y, p[4] + y * y];
+    }
+    let sse = |a: usize, b: usize| -> f64 {
+        let m = (b - a) as f64;
+        let d: Vec<f64> = (0..5).map(|j| pre[b][j] - pre[a][j]).collect();
+        let sxx = d[2] - d[0] * d[0] / m;
+        let sxy = d[3] - d[0] * d[1] / m;
+        let syy = d[4] - d[1] * d[1] / m;
+        let r = if sxx > 1e-12 {
+            syy - sxy * sxy / sxx
+        } else {
+            syy
+        };
+        r.max(0.0)
+    };
+    let one = sse(0, n);
+    let Some((k, two)) = (min_seg..=n - min_seg)
+        .map(|k| (k, sse(0, k) + sse(k, n)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+    else {
+        return 0;
+    };
+    // Autocorrelated noise makes neighbouring points weak evidence; judge the break with the
+    // effective number of points of the two-segment residuals.
+    let line = |a: usize, b: usize| -> (f64, f64) {
+        let m = (b - a) as f64;
+        let d: Vec<f64> = (0..5).map(|j| pre[b][j] - pre[a][j]).collect();
+        let sxx = d[2] - d[0] * d[0] / m;
+        let slope = if sxx > 1e-12 {
+            (d[3] - d[0] * d[1] / m) / sxx
+        } else {
+            0.0
+        };
+        (slope, (d[1] - slope * d[0]) / m)
+    };
+    let (s1, c1) = line(0, k);
+    let (s2, c2) = line(k, n);
+    let resid: Vec<f64> = (0..n)
+        .map(|i| {
+            let x = (ts[i] - t0) as f64 / 3_600.0;
+            let (s, c) = if i < k { (s1, c1) } else { (s2, c2) };
+            ys[i] - (c + s * x)
+        })
+        .collect();
+    let rho = lag1_autocorrelation(&resid).clamp(0.0, MAX_RHO);
+    let nf = n as f64;
+    let n_eff = (nf * (1.0 - rho) / (1.0 + rho)).max(2.0);
+    let floor = 1e-12 * (1.0 + one);
+    let bic = |rss: f64, params: f64| n_eff * ((rss + floor) / nf).ln() + params * n_eff.ln();
+    let span_ok = ts[n - 1].saturating_sub(ts[k]) >= MIN_SPAN_SECS;
+    if span_ok && bic(two, 5.0) < bic(one, 2.0) {
+        k
+    } else {
+        0
+    }
 }
 
 /// Whether the level drops by more than `drop` between point `k` and `k + 1` and stays down:
@@ -348,6 +428,40 @@ mod tests {
 
     fn t_end(s: &Series) -> i64 {
         *s.timestamps.last().unwrap()
+    }
+
+    #[test]
+    fn a_fill_that_began_after_a_flat_stretch_is_forecast_from_the_fill() {
+        // Flat at 60 % for 3 h, then 5 %/h for 3 h: 75 % now, full in 5 h.
+        let mut rng = Noise::new(7);
+        let s = series(361, |i| {
+            let ramp = (i as f64 - 180.0).max(0.0) * 5.0 / 60.0;
+            60.0 + ramp + 0.3 * rng.normal()
+        });
+        let f = capacity_forecast(&s, 100.0).expect("a clear fill");
+        let truth = t_end(&s) + 5 * 3_600;
+        let (e, lo, hi) = (
+            f.eta.unwrap(),
+            f.eta_earliest.unwrap(),
+            f.eta_latest.unwrap(),
+        );
+        assert!(lo <= truth && truth <= hi, "{lo} {truth} {hi}: {}", f.text);
+        assert!(
+            (e - truth).abs() < 20 * 60,
+            "eta off by {} s: {}",
+            e - truth,
+            f.text
+        );
+    }
+
+    #[test]
+    fn a_straight_fill_keeps_its_whole_window() {
+        let mut rng = Noise::new(3);
+        let ys: Vec<f64> = (0..361)
+            .map(|i| 40.0 + 5.0 * i as f64 / 60.0 + 0.3 * rng.normal())
+            .collect();
+        let ts: Vec<i64> = (0..361).map(|i| T0 + 60 * i).collect();
+        assert_eq!(trend_start(&ts, &ys), 0);
     }
 
     #[test]
