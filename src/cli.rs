@@ -46,6 +46,8 @@ pub enum Command {
     Log(LogArgs),
     /// List the built-in themes.
     Themes,
+    /// Mine log templates from a file (one message per line); prints each line's pattern.
+    Patterns(PatternsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -112,4 +114,20 @@ pub struct LogArgs {
     /// Recompute the hash chain; exit non-zero at the first bad row.
     #[arg(long)]
     pub verify: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternsFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Log file, one message per line (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// `csv`: `line,pattern_id,template` rows; `json`: lines and patterns with counts.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: PatternsFormat,
 }

@@ -15,7 +15,7 @@ use pagerpilot::app::Keymap;
 use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, ScanFormat};
 use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
-use pagerpilot::report::{scan, timeline};
+use pagerpilot::report::{patterns, scan, timeline};
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
@@ -152,6 +152,10 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             drop(handle);
             store.close()?;
             Ok(code)
+        }
+        Some(Command::Patterns(args)) => {
+            print_out(&patterns::run(&args.input, args.format)?)?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Themes) => {
             let mut names: Vec<String> = Theme::builtin_names()

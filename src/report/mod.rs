@@ -1,5 +1,6 @@
 //! Output for the headless front ends and exports: plain functions over analysis results.
 
+pub mod patterns;
 pub mod scan;
 pub mod timeline;
 

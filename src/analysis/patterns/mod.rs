@@ -80,6 +80,7 @@ const NS: i128 = 1_000_000_000;
 
 mod mask;
 mod miner;
+pub mod score;
 #[cfg(test)]
 mod tests;
 

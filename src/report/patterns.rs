@@ -1,0 +1,211 @@
+//! `pagerpilot patterns`: mines log templates from a file of messages, one per line.
+//!
+//! Contract:
+//! * Input is read as bytes and split on `\n` (a trailing `\r` is dropped); bytes that are not
+//!   UTF-8 become U+FFFD before mining. `-` reads standard input.
+//! * Every non-empty line goes to one [`Miner`] with its default settings. A line's pattern is
+//!   its cluster's template **after all lines were read** (templates generalise as lines
+//!   arrive), and `pattern_id` is [`pattern_id`]`(None, template)`.
+//! * Empty (or whitespace-only) lines are kept in the numbering with an empty `pattern_id` and
+//!   `template` (`null` in JSON) and are not counted in any pattern.
+//! * CSV: a header `line,pattern_id,template`, then one row per input line, `line` 1-based;
+//!   fields holding `"`, `,`, `\r` or `\n` are quoted with `"` doubled (RFC 4180).
+//! * JSON: `{"lines": [{"line", "pattern_id"}], "patterns": [{"pattern_id", "template",
+//!   "count"}]}`, patterns by count (descending), then by first line.
+//! * Lines of any length work: the miner keeps at most `MAX_TOKENS` tokens per line.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::analysis::patterns::{pattern_id, Miner, PatternRef};
+use crate::cli::PatternsFormat;
+
+/// One input line's result: `(pattern_id, template)`, both `None` for an empty line.
+pub type Mined = (Option<String>, Option<String>);
+
+/// Reads `input` (`-` = stdin), mines it and renders it in `format`.
+pub fn run(input: &Path, format: PatternsFormat) -> anyhow::Result<String> {
+    let lines = if input.as_os_str() == "-" {
+        read_lines(std::io::stdin().lock()).context("cannot read standard input")?
+    } else {
+        let file = std::fs::File::open(input)
+            .with_context(|| format!("cannot read input file {}", input.display()))?;
+        read_lines(file).with_context(|| format!("cannot read input file {}", input.display()))?
+    };
+    let mined = mine_lines(&lines);
+    Ok(match format {
+        PatternsFormat::Csv => to_csv(&mined),
+        PatternsFormat::Json => to_json(&mined)? + "\n",
+    })
+}
+
+/// Splits `reader` into lines on `\n`, dropping one trailing `\r` per line and converting
+/// invalid UTF-8 lossily (U+FFFD). A final newline does not start an extra line.
+pub fn read_lines(reader: impl Read) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for bytes in BufReader::new(reader).split(b'\n') {
+        let mut bytes = bytes?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        out.push(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// Mines `lines` with one [`Miner`] and returns, per line, its final pattern id and template
+/// (`None` for empty lines). The CLI and the LogHub harness both use this.
+pub fn mine_lines(lines: &[String]) -> Vec<Mined> {
+    let mut miner = Miner::new();
+    let refs: Vec<Option<PatternRef>> = lines
+        .iter()
+        .map(|l| (!l.trim().is_empty()).then(|| miner.add(l)))
+        .collect();
+    let mut finals: HashMap<PatternRef, (String, String)> = HashMap::new();
+    refs.into_iter()
+        .map(|r| {
+            let Some(r) = r else {
+                return (None, None);
+            };
+            let (id, template) = finals.entry(r).or_insert_with(|| {
+                let template = miner.template(r).unwrap_or_default();
+                (pattern_id(None, &template), template)
+            });
+            (Some(id.clone()), Some(template.clone()))
+        })
+        .collect()
+}
+
+/// `line,pattern_id,template` with a header row.
+pub fn to_csv(mined: &[Mined]) -> String {
+    let mut out = String::from("line,pattern_id,template\n");
+    for (i, (id, template)) in mined.iter().enumerate() {
+        out.push_str(&format!(
+            "{},{},{}\n",
+            i + 1,
+            csv_field(id.as_deref().unwrap_or("")),
+            csv_field(template.as_deref().unwrap_or(""))
+        ));
+    }
+    out
+}
+
+/// `s` as one CSV field: quoted (with `"` doubled) when it holds `"`, `,`, `\r` or `\n`.
+pub fn csv_field(s: &str) -> String {
+    if s.contains(['"', ',', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    line: usize,
+    pattern_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonPattern<'a> {
+    pattern_id: &'a str,
+    template: &'a str,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    lines: Vec<JsonLine<'a>>,
+    patterns: Vec<JsonPattern<'a>>,
+}
+
+/// The JSON form (see the module docs).
+pub fn to_json(mined: &[Mined]) -> serde_json::Result<String> {
+    let lines = mined
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| JsonLine {
+            line: i + 1,
+            pattern_id: id.as_deref(),
+        })
+        .collect();
+    // pattern id -> (first line index, pattern)
+    let mut by_id: HashMap<&str, (usize, JsonPattern)> = HashMap::new();
+    for (i, (id, template)) in mined.iter().enumerate() {
+        let (Some(id), Some(template)) = (id, template) else {
+            continue;
+        };
+        by_id
+            .entry(id)
+            .or_insert_with(|| {
+                let p = JsonPattern {
+                    pattern_id: id,
+                    template,
+                    count: 0,
+                };
+                (i, p)
+            })
+            .1
+            .count += 1;
+    }
+    let mut patterns: Vec<(usize, JsonPattern)> = by_id.into_values().collect();
+    patterns.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+    let report = JsonReport {
+        lines,
+        patterns: patterns.into_iter().map(|(_, p)| p).collect(),
+    };
+    serde_json::to_string_pretty(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("plain <*>"), "plain <*>");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn lines_split_on_newlines_and_convert_lossily() {
+        let lines = read_lines(&b"one\r\ntwo \xff\n\nlast"[..]).unwrap_or_default();
+        assert_eq!(lines, vec!["one", "two \u{fffd}", "", "last"]);
+        let lines = read_lines(&b"a\n"[..]).unwrap_or_default();
+        assert_eq!(lines, vec!["a"]);
+    }
+
+    #[test]
+    fn final_templates_are_assigned_to_every_line() {
+        let lines: Vec<String> = [
+            "user alice logged in",
+            "user bob logged in",
+            "",
+            "disk full",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mined = mine_lines(&lines);
+        assert_eq!(
+            mined[0], mined[1],
+            "the first line gets the generalised template"
+        );
+        assert_eq!(mined[0].1.as_deref(), Some("user <*> logged in"));
+        assert_eq!(mined[2], (None, None));
+        assert_ne!(mined[3].0, mined[0].0);
+        let json: serde_json::Value =
+            serde_json::from_str(&to_json(&mined).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(json["patterns"][0]["count"], 2);
+        assert_eq!(json["lines"][2]["pattern_id"], serde_json::Value::Null);
+    }
+}
