@@ -15,6 +15,7 @@ use pagerpilot::app::Keymap;
 use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, ScanFormat};
 use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
+use pagerpilot::domain::runbook;
 use pagerpilot::report::{patterns, scan, timeline};
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
@@ -55,7 +56,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
     let db = cli.common.db.clone().unwrap_or_else(|| paths.default_db());
     match cli.command {
         None => {
-            let opts = TuiOptions {
+            let mut opts = TuiOptions {
                 theme: theme(&cli.tui.theme, &paths)?,
                 keymap: keymap(&paths)?,
                 db_path: db,
@@ -64,13 +65,24 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 host: config::host_name(),
                 schedule: Schedule::default(),
                 started,
+                startup_notice: None,
             };
-            let sources = demo_sources(None, now, clock.clone())?;
+            let mut sources = demo_sources(None, now, clock.clone())?;
+            let problems = add_local_runbooks(&mut sources, &paths);
+            opts.startup_notice = problems.first().map(|p| {
+                let more = problems.len() - 1;
+                if more > 0 {
+                    format!("{p} (and {more} more runbook problems; see the log)")
+                } else {
+                    p.clone()
+                }
+            });
             tui::run(sources, clock, opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Scan(args)) => {
-            let sources = demo_sources(args.scenario.as_deref(), now, clock)?;
+            let mut sources = demo_sources(args.scenario.as_deref(), now, clock)?;
+            warn_all(&add_local_runbooks(&mut sources, &paths));
             let cycle = run_cycle(&sources, now).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
@@ -80,7 +92,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Export(args)) => {
-            let sources = demo_sources(None, now, clock)?;
+            let mut sources = demo_sources(None, now, clock)?;
+            warn_all(&add_local_runbooks(&mut sources, &paths));
             let cycle = run_cycle(&sources, now).await?;
             let Some(incident) = cycle
                 .analysis
@@ -209,6 +222,30 @@ fn demo_sources(
         None => Scenario::embedded()?,
     };
     Ok(setup::demo(scenario, anchor, clock))
+}
+
+/// Adds the user's Markdown runbooks (`$XDG_CONFIG_HOME/pagerpilot/runbooks/*.md`); one with
+/// the id of a built-in runbook replaces it. Returns the problems found (a broken file is
+/// skipped, the others still load).
+fn add_local_runbooks(sources: &mut Sources, paths: &Paths) -> Vec<String> {
+    let (local, errors) = runbook::load_dir(&paths.runbooks_dir());
+    for rb in local {
+        sources.runbooks.retain(|r| r.id != rb.id);
+        sources.runbooks.push(rb);
+    }
+    errors
+        .iter()
+        .map(|e| {
+            tracing::warn!(error = %e, "runbook skipped");
+            format!("runbook skipped: {e}")
+        })
+        .collect()
+}
+
+fn warn_all(problems: &[String]) {
+    for p in problems {
+        eprintln!("warning: {p}");
+    }
 }
 
 fn theme(name: &str, paths: &Paths) -> anyhow::Result<Theme> {

@@ -310,3 +310,42 @@ fn themes_lists_the_builtin_ones() {
         assert!(out.lines().any(|l| l == t), "{t} in {out}");
     }
 }
+
+#[test]
+fn local_runbooks_are_suggested_and_a_broken_one_is_reported_not_fatal() {
+    let env = Env::new();
+    let dir = env
+        .path()
+        .join("config")
+        .join("pagerpilot")
+        .join("runbooks");
+    std::fs::create_dir_all(&dir).expect("runbooks dir");
+    std::fs::write(
+        dir.join("search-lag.md"),
+        "+++\ntitle = \"Search replica lag\"\nmatch = { alertname = \"SearchReplica.*\" }\n+++\n\
+         Check the replica.\n\n## 1. Show lag\n\n```sh\ncurl -s localhost:9200/_cat/recovery\n```\n",
+    )
+    .expect("write runbook");
+    std::fs::write(dir.join("broken.md"), "no front matter here\n").expect("write broken");
+    let out = env.run(&["scan", "--demo", "--format", "json", "--at", AT]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.md"), "the broken file is named: {err}");
+    let incidents: Vec<Value> = serde_json::from_slice::<Value>(&out.stdout)
+        .expect("scan JSON")
+        .as_array()
+        .expect("list")
+        .clone();
+    let search = incident_with(&incidents, "SearchReplicaLag");
+    let ids: Vec<&str> = search["runbooks"]
+        .as_array()
+        .expect("runbooks")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"search-lag"), "{ids:?}");
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 /// Resolved locations. Each honours the XDG environment variables on Linux.
 #[derive(Clone, Debug)]
 pub struct Paths {
-    /// `$XDG_CONFIG_HOME/pagerpilot`: keymap.toml, themes/*.toml, config.toml.
+    /// `$XDG_CONFIG_HOME/pagerpilot`: keymap.toml, themes/*.toml, runbooks/*.md.
     pub config_dir: PathBuf,
     /// `$XDG_DATA_HOME/pagerpilot`: the SQLite database and exports.
     pub data_dir: PathBuf,
@@ -42,6 +42,11 @@ impl Paths {
 
     pub fn user_keymap(&self) -> PathBuf {
         self.config_dir.join("keymap.toml")
+    }
+
+    /// Local Markdown runbooks, matched by labels alongside the built-in ones.
+    pub fn runbooks_dir(&self) -> PathBuf {
+        self.config_dir.join("runbooks")
     }
 
     pub fn exports_dir(&self) -> PathBuf {

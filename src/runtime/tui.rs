@@ -29,6 +29,8 @@ pub struct TuiOptions {
     pub schedule: Schedule,
     /// When the process started, for the first-frame measurement in the log.
     pub started: Instant,
+    /// Shown in the status bar at start (e.g. a local runbook that could not be read).
+    pub startup_notice: Option<String>,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
@@ -44,6 +46,11 @@ pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> a
     app.operator = opts.operator.clone();
     app.host = opts.host.clone();
     app.db_path = opts.db_path.display().to_string();
+    app.notice = opts.startup_notice.clone().map(|text| crate::app::Notice {
+        text,
+        is_error: true,
+        at: app.now,
+    });
 
     let terminal = ratatui::try_init();
     let result = match terminal {
