@@ -186,11 +186,16 @@ mod tests {
 
     #[test]
     fn final_templates_are_assigned_to_every_line() {
+        // Five user names: more than a handful of values, so a variable, and the lines read
+        // before the merge get the merged template too.
         let lines: Vec<String> = [
             "user alice logged in",
             "user bob logged in",
             "",
             "disk full",
+            "user carol logged in",
+            "user dave logged in",
+            "user erin logged in",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -200,12 +205,13 @@ mod tests {
             mined[0], mined[1],
             "the first line gets the generalised template"
         );
+        assert_eq!(mined[0], mined[6]);
         assert_eq!(mined[0].1.as_deref(), Some("user <*> logged in"));
         assert_eq!(mined[2], (None, None));
         assert_ne!(mined[3].0, mined[0].0);
         let json: serde_json::Value =
             serde_json::from_str(&to_json(&mined).unwrap_or_default()).unwrap_or_default();
-        assert_eq!(json["patterns"][0]["count"], 2);
+        assert_eq!(json["patterns"][0]["count"], 5);
         assert_eq!(json["lines"][2]["pattern_id"], serde_json::Value::Null);
     }
 }

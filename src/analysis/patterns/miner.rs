@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use super::mask::{peel, render, tokenize, Token};
-use super::{MAX_CHILDREN, SIMILARITY, WILDCARD};
+use super::{MAX_CHILDREN, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
 
 /// A pattern held by a [`Miner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,8 +23,11 @@ pub(super) type LeafKey = (usize, String);
 #[derive(Default)]
 pub struct Miner {
     clusters: Vec<Cluster>,
+    /// Live (not merged away) clusters per leaf.
     leaves: HashMap<LeafKey, Vec<usize>>,
     children: HashMap<usize, HashSet<String>>,
+    /// `merged[i]`: the cluster `i` was merged into, if any (followed to the live one).
+    merged: Vec<Option<usize>>,
 }
 
 impl Miner {
@@ -40,12 +43,22 @@ impl Miner {
 
     /// The template of `r` with `<*>` for variable parts.
     pub fn template(&self, r: PatternRef) -> Option<String> {
-        self.clusters.get(r.0).map(|c| render(&c.template))
+        self.clusters
+            .get(self.live(r.0))
+            .map(|c| render(&c.template))
     }
 
-    /// Lines assigned to `r` so far.
+    /// Lines assigned to `r` so far (with every pattern merged into it).
     pub fn count(&self, r: PatternRef) -> u64 {
-        self.clusters.get(r.0).map_or(0, |c| c.count)
+        self.clusters.get(self.live(r.0)).map_or(0, |c| c.count)
+    }
+
+    /// The cluster `i` lives on as after merges.
+    fn live(&self, mut i: usize) -> usize {
+        while let Some(Some(next)) = self.merged.get(i) {
+            i = *next;
+        }
+        i
     }
 
     /// The current id of `r` (see [`pattern_id`]), without a service.
@@ -55,7 +68,7 @@ impl Miner {
 
     /// Number of patterns.
     pub fn len(&self) -> usize {
-        self.clusters.len()
+        self.merged.iter().filter(|m| m.is_none()).count()
     }
 
     /// Whether no line was added yet.
@@ -65,14 +78,16 @@ impl Miner {
 
     /// Every pattern, in creation order.
     pub fn patterns(&self) -> impl Iterator<Item = PatternRef> + '_ {
-        (0..self.clusters.len()).map(PatternRef)
+        (0..self.clusters.len())
+            .filter(|i| self.merged.get(*i).is_some_and(Option::is_none))
+            .map(PatternRef)
     }
 
     pub(super) fn add_masked(&mut self, tokens: Vec<Token>, weight: u64) -> PatternRef {
         let key = self.route(&tokens);
-        let leaf = self.leaves.entry(key).or_default();
+        let leaf: Vec<usize> = self.leaves.get(&key).cloned().unwrap_or_default();
         let mut best: Option<(usize, f64)> = None;
-        for &c in leaf.iter() {
+        for &c in &leaf {
             let Some(cluster) = self.clusters.get(c) else {
                 continue;
             };
@@ -81,23 +96,59 @@ impl Miner {
                 best = Some((c, sim));
             }
         }
-        if let Some((c, _)) = best.filter(|(_, s)| *s >= SIMILARITY) {
-            if let Some(cluster) = self.clusters.get_mut(c) {
-                for (t, l) in cluster.template.iter_mut().zip(&tokens) {
-                    if t != l && t.text != WILDCARD {
-                        t.text = generalize(&t.text, &l.text);
-                    }
-                }
-                cluster.count += weight;
-                return PatternRef(c);
-            }
+        let Some((c, _)) = best.filter(|(_, s)| *s >= SIMILARITY) else {
+            return self.push(key, tokens, weight);
+        };
+        // Positions where the template and the line hold different plain words.
+        let words: Vec<usize> = self.clusters[c]
+            .template
+            .iter()
+            .zip(&tokens)
+            .enumerate()
+            .filter(|(_, (t, l))| t != l && is_word(t) && is_word(l))
+            .map(|(i, _)| i)
+            .collect();
+        if words.is_empty() {
+            absorb(&mut self.clusters[c].template, &tokens);
+            self.clusters[c].count += weight;
+            return PatternRef(c);
         }
+        // A word that takes few values ("GET"/"POST", "started"/"stopped") is part of the
+        // message; one that keeps taking new values is a variable. Lines that differ from
+        // their siblings only there stay apart until there are too many siblings to be
+        // constants, then they all merge into one template.
+        let siblings: Vec<usize> = leaf
+            .iter()
+            .copied()
+            .filter(|&k| same_except(&self.clusters[k].template, &tokens, &words))
+            .collect();
+        if siblings.len() < MAX_WORD_SIBLINGS {
+            return self.push(key, tokens, weight);
+        }
+        let target = siblings[0];
+        absorb(&mut self.clusters[target].template, &tokens);
+        self.clusters[target].count += weight;
+        for &k in &siblings[1..] {
+            let other = std::mem::take(&mut self.clusters[k].template);
+            absorb(&mut self.clusters[target].template, &other);
+            self.clusters[target].count += self.clusters[k].count;
+            self.clusters[k].template = other;
+            self.merged[k] = Some(target);
+        }
+        if let Some(live) = self.leaves.get_mut(&key) {
+            live.retain(|k| !siblings[1..].contains(k));
+        }
+        PatternRef(target)
+    }
+
+    fn push(&mut self, key: LeafKey, tokens: Vec<Token>, weight: u64) -> PatternRef {
         let id = self.clusters.len();
         self.clusters.push(Cluster {
             template: tokens,
             count: weight,
         });
-        leaf.push(id);
+        self.merged.push(None);
+        self.leaves.entry(key).or_default().push(id);
         PatternRef(id)
     }
 
@@ -122,6 +173,29 @@ impl Miner {
             WILDCARD.to_string()
         }
     }
+}
+
+/// Generalises every position of `template` where `line` differs.
+fn absorb(template: &mut [Token], line: &[Token]) {
+    for (t, l) in template.iter_mut().zip(line) {
+        if t != l && t.text != WILDCARD {
+            t.text = generalize(&t.text, &l.text);
+        }
+    }
+}
+
+/// A token that is a literal word (not masked, not generalised).
+fn is_word(t: &Token) -> bool {
+    !t.text.contains(WILDCARD)
+}
+
+/// `a` and `b` agree everywhere except (possibly) at `skip`.
+fn same_except(a: &[Token], b: &[Token], skip: &[usize]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .enumerate()
+            .all(|(i, (x, y))| x == y || skip.contains(&i))
 }
 
 /// Share of positions where the template and the line have the same token (1 when both are

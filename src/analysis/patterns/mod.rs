@@ -16,7 +16,10 @@
 //!   before similarity could merge them); within
 //!   a leaf a line joins the most similar template (share of positions with the same token)
 //!   if the similarity is at least [`SIMILARITY`], and the template turns differing positions
-//!   into `<*>`.
+//!   into `<*>`. Except where both hold a plain (unmasked) word: a word that takes few values
+//!   (`GET`/`POST`, `started`/`stopped`) is part of the message, so such lines start a sibling
+//!   template; once more than [`MAX_WORD_SIBLINGS`] siblings differ only there, the word is a
+//!   variable and they all merge into one template (earlier refs follow the merge).
 //! * **Ids.** `"P"` + the first 8 hex digits of SHA-256 over `service`, a 0x1F separator and
 //!   the final template text. [`summarize`] is a pure function of the *set* of lines: it
 //!   groups lines by masked text first and feeds the groups to the miner in a fixed order
@@ -72,6 +75,8 @@ pub const SIMILARITY: f64 = 0.6;
 pub const MAX_TOKENS: usize = 96;
 /// Distinct first tokens per token count before new ones share the `<*>` branch.
 pub const MAX_CHILDREN: usize = 64;
+/// Templates that differ only in plain words stay apart while there are at most this many.
+pub const MAX_WORD_SIBLINGS: usize = 4;
 
 const WILDCARD: &str = "<*>";
 const MAX_CORE_BYTES: usize = 64;
