@@ -61,7 +61,9 @@ pub(super) fn push_word(word: &str, out: &mut Vec<Token>) {
             break;
         }
         let json_key = b == b':' && i > 0 && bytes.get(i - 1) == Some(&b'"');
-        if (b == b'=' || b == b',' || json_key) && i + 1 < bytes.len() {
+        // `name:123`: a label glued to a number (`onExtend:1514038550000`, `retry:3`).
+        let key_number = b == b':' && i > 0 && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if (b == b'=' || b == b',' || json_key || key_number) && i + 1 < bytes.len() {
             // The cut is after an ASCII byte, so it is a char boundary.
             let piece = &word[start..=i];
             out.push(Token {

@@ -100,12 +100,19 @@ impl Miner {
             return self.push(key, tokens, weight);
         };
         // Positions where the template and the line hold different plain words.
-        let words: Vec<usize> = self.clusters[c]
-            .template
+        let template = &self.clusters[c].template;
+        let words: Vec<usize> = template
             .iter()
             .zip(&tokens)
             .enumerate()
-            .filter(|(_, (t, l))| t != l && is_word(t) && is_word(l))
+            .filter(|(i, (t, l))| {
+                let after_number = i
+                    .checked_sub(1)
+                    .and_then(|p| template.get(p))
+                    .is_some_and(|p| p.text.contains(WILDCARD));
+                let units = after_number && is_unit(&t.text) && is_unit(&l.text);
+                t != l && is_word(t) && is_word(l) && !units
+            })
             .map(|(i, _)| i)
             .collect();
         if words.is_empty() {
@@ -187,6 +194,17 @@ fn absorb(template: &mut [Token], line: &[Token]) {
 /// A token that is a literal word (not masked, not generalised).
 fn is_word(t: &Token) -> bool {
     !t.text.contains(WILDCARD)
+}
+
+/// A unit of measure: after a number it varies with the number's size (`512 B`, `1.2 MB`), so
+/// it is generalised like the number rather than kept as a constant word.
+fn is_unit(text: &str) -> bool {
+    const UNITS: [&str; 24] = [
+        "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
+        "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
+    ];
+    let core = text.trim_end_matches([',', ')', ']', ';', '.']);
+    UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
 }
 
 /// `a` and `b` agree everywhere except (possibly) at `skip`.

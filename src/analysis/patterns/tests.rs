@@ -327,3 +327,26 @@ fn a_message_that_began_before_the_baseline_cutoff_is_still_new() {
     let out = summarize(&[stream("db", &old)], NOW);
     assert!(out.iter().all(|p| !p.is_new), "{out:?}");
 }
+
+#[test]
+fn a_number_glued_to_a_label_is_masked() {
+    assert_eq!(mask("onExtend:1514038550000 3 0"), "onExtend:<*> <*> <*>");
+    // A label with no number after it stays.
+    assert_eq!(mask("state:ready"), "state:ready");
+}
+
+#[test]
+fn units_after_a_number_vary_with_it() {
+    let mut m = Miner::new();
+    let a = m.add("stored block rdd_1 (estimated size 512 B, free 1.2 MB)");
+    let b = m.add("stored block rdd_2 (estimated size 3.4 KB, free 900 KB)");
+    assert_eq!(a, b);
+    assert_eq!(
+        m.template(a).unwrap(),
+        "stored block <*> (estimated size <*> <*>, free <*> <*>)"
+    );
+    // A plain word that is not a unit stays a constant.
+    let c = m.add("stored block rdd_3 (estimated size 7 B, free 2 MB) evicted");
+    let d = m.add("stored block rdd_4 (estimated size 7 B, free 2 MB) pinned");
+    assert_ne!(c, d);
+}
