@@ -5,10 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
 use pagerpilot::analysis::Analysis;
-use pagerpilot::app::update::ANALYSIS_INTERVAL_SECS;
+use pagerpilot::app::update::{ANALYSIS_INTERVAL_SECS, ERROR_NOTICE_SECS, NOTICE_SECS};
 use pagerpilot::app::{
-    update, App, Effect, Health, Keymap, Msg, Overlay, PollData, RunMode, Screen, StepStatus, View,
-    LIST_INCIDENTS,
+    update, App, Effect, Health, Keymap, Msg, Notice, Overlay, PollData, RunMode, Screen,
+    StepStatus, View, LIST_INCIDENTS,
 };
 use pagerpilot::domain::alert::fingerprint;
 use pagerpilot::domain::remediation::{Decision, StoredEntry};
@@ -488,4 +488,40 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn notices_expire_errors_later_than_information() {
+    let mut app = app();
+    let at = t0();
+    app.notice = Some(Notice {
+        text: "logged #1".into(),
+        is_error: false,
+        at,
+    });
+    update(
+        &mut app,
+        Msg::Tick(at + chrono::Duration::seconds(NOTICE_SECS - 1)),
+    );
+    assert!(app.notice.is_some());
+    update(
+        &mut app,
+        Msg::Tick(at + chrono::Duration::seconds(NOTICE_SECS)),
+    );
+    assert!(app.notice.is_none());
+    app.notice = Some(Notice {
+        text: "not logged: disk full".into(),
+        is_error: true,
+        at,
+    });
+    update(
+        &mut app,
+        Msg::Tick(at + chrono::Duration::seconds(NOTICE_SECS)),
+    );
+    assert!(app.notice.is_some(), "errors stay longer");
+    update(
+        &mut app,
+        Msg::Tick(at + chrono::Duration::seconds(ERROR_NOTICE_SECS)),
+    );
+    assert!(app.notice.is_none());
 }

@@ -28,6 +28,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(app, key),
         Msg::Tick(now) => {
             app.now = now;
+            let expired = app.notice.as_ref().is_some_and(|n| {
+                let keep = if n.is_error {
+                    ERROR_NOTICE_SECS
+                } else {
+                    NOTICE_SECS
+                };
+                (now - n.at).num_seconds() >= keep
+            });
+            if expired {
+                app.notice = None;
+            }
             if app.analysis_dirty && !app.analysis_running {
                 request_analysis(app, false)
             } else {
@@ -193,6 +204,10 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     let excess = app.data.transitions.len().saturating_sub(TRANSITION_CAP);
     app.data.transitions.drain(..excess);
 }
+
+/// How long a status-bar notice stays: information, then errors (which may need reading).
+pub const NOTICE_SECS: i64 = 15;
+pub const ERROR_NOTICE_SECS: i64 = 120;
 
 /// Routine data (new points, new log lines) starts an analysis at most this often.
 pub const ANALYSIS_INTERVAL_SECS: i64 = 10;

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{empty_state, lines, scroll_offset, section};
-use crate::app::{Action, App, Layer, StepState, StepStatus, Stepper};
+use crate::app::{App, StepState, StepStatus, Stepper};
 use crate::domain::runbook::Risk;
 use crate::ui::text::{clean_multiline, fit, reflow, span, wrapped_rows};
 use crate::ui::theme::{Role, Theme};
@@ -39,7 +39,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         banner,
     );
     lines(frame, head, vec![heading(app, theme, st)]);
-    lines(frame, hints, vec![key_hints(app, theme, st)]);
+    lines(frame, hints, vec![progress(theme, st)]);
     if body.width >= 100 {
         let [left, right] = Layout::horizontal([Constraint::Length(40), Constraint::Min(0)])
             .spacing(1)
@@ -73,28 +73,24 @@ fn heading(app: &App, theme: &Theme, st: &Stepper) -> Line<'static> {
     ])
 }
 
-fn key_hints(app: &App, theme: &Theme, st: &Stepper) -> Line<'static> {
-    let mut spans: Vec<Span<'static>> = Vec::new();
+/// Progress through the runbook (the keys are in the status bar below).
+fn progress(theme: &Theme, st: &Stepper) -> Line<'static> {
     if st.done() {
-        spans.push(span(
-            "All steps decided and logged.  ",
-            theme.style(Role::Ok),
-        ));
+        return Line::from(span("All steps decided and logged.", theme.style(Role::Ok)));
     }
-    for (action, label) in [
-        (Action::Approve, "approve (log dry run)"),
-        (Action::Skip, "skip"),
-        (Action::Down, "next step"),
-        (Action::Up, "previous step"),
-        (Action::Back, "back"),
-    ] {
-        let key = app.keymap.key_for(Layer::Stepper, action);
-        if let Some(k) = key {
-            spans.push(span(k, theme.style(Role::KeyHint)));
-            spans.push(span(format!(" {label}  "), theme.style(Role::Muted)));
-        }
+    let count = |f: fn(&StepStatus) -> bool| st.steps.iter().filter(|s| f(&s.status)).count();
+    let logged = count(|s| matches!(s, StepStatus::DryRun { .. }));
+    let skipped = count(|s| matches!(s, StepStatus::Skipped { .. }));
+    let failed = count(|s| matches!(s, StepStatus::Failed(_)));
+    let mut text = format!(
+        "{} of {} steps decided: {logged} approved (dry run), {skipped} skipped",
+        logged + skipped,
+        st.steps.len()
+    );
+    if failed > 0 {
+        text.push_str(&format!(", {failed} not logged (store error)"));
     }
-    Line::from(spans)
+    Line::from(span(text, theme.style(Role::Muted)))
 }
 
 fn risk_badge(theme: &Theme, risk: Risk) -> Span<'static> {
