@@ -525,6 +525,11 @@ fn active_alerts_on_one_instance_group_however_far_apart_they_began() {
         .members
         .iter()
         .all(|m| m.alertname.starts_with("Disk")));
+    assert!(
+        node1.title.ends_with("(+1 alert)"),
+        "one service: no service count in the title: {}",
+        node1.title
+    );
 }
 
 #[test]

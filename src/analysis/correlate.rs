@@ -430,8 +430,11 @@ fn title(members: &[Member], top: Option<&CauseCandidate>) -> String {
     }
     let svcs: BTreeSet<&str> = others.iter().filter_map(|m| m.service.as_deref()).collect();
     let alerts = plural(others.len(), "alert");
+    let lead_service = members.get(lead).and_then(|m| m.service.as_deref());
+    let only_lead = svcs.len() == 1 && svcs.iter().next().copied() == lead_service;
     match svcs.len() {
         0 => format!("{head} (+{alerts})"),
+        _ if only_lead => format!("{head} (+{alerts})"),
         n => format!("{head} (+{alerts} on {})", plural(n, "service")),
     }
 }
