@@ -45,6 +45,14 @@ pub(super) fn tokenize(line: &str) -> Vec<Token> {
 }
 
 pub(super) fn push_word(word: &str, out: &mut Vec<Token>) {
+    // Most words have nothing to split on: one piece, masked once.
+    if !word.bytes().any(|b| matches!(b, b'=' | b',' | b':')) {
+        out.push(Token {
+            text: mask_piece(word, false),
+            glued: false,
+        });
+        return;
+    }
     let (lead, core, trail) = peel(word);
     if !core.is_empty() && is_variable(core) {
         out.push(Token {
