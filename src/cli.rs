@@ -48,6 +48,8 @@ pub enum Command {
     Themes,
     /// Mine log templates from a file (one message per line); prints each line's pattern.
     Patterns(PatternsArgs),
+    /// Rank services by how far their metrics moved from a normal period (CSV in, ranking out).
+    Rca(RcaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -130,4 +132,26 @@ pub struct PatternsArgs {
     /// `csv`: `line,pattern_id,template` rows; `json`: lines and patterns with counts.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: PatternsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RcaFormat {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct RcaArgs {
+    /// CSV of the normal period: `time,<service>_<metric>,...`.
+    #[arg(long, value_name = "FILE")]
+    pub normal: PathBuf,
+    /// CSV of the anomalous period, same columns.
+    #[arg(long, value_name = "FILE")]
+    pub anomalous: PathBuf,
+    /// Regex whose first capture group names a column's service [default: the name up to its
+    /// last `_`, after dropping a numeric suffix; `-db` folds into its service].
+    #[arg(long, value_name = "REGEX")]
+    pub service_of: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RcaFormat,
 }

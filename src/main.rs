@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 
 use pagerpilot::app::Keymap;
-use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, ScanFormat};
+use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, RcaFormat, ScanFormat};
 use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
-use pagerpilot::report::{patterns, scan, timeline};
+use pagerpilot::report::{patterns, rca, scan, timeline};
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
@@ -165,6 +165,15 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             drop(handle);
             store.close()?;
             Ok(code)
+        }
+        Some(Command::Rca(args)) => {
+            let result = rca::run(&args.normal, &args.anomalous, args.service_of.as_deref())?;
+            let text = match args.format {
+                RcaFormat::Json => rca::to_json(&result)? + "\n",
+                RcaFormat::Table => rca::to_table(&result),
+            };
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Patterns(args)) => {
             print_out(&patterns::run(&args.input, args.format)?)?;

@@ -8,6 +8,7 @@ pub mod forecast;
 pub mod patterns;
 pub mod pipeline;
 pub mod rank;
+pub mod rca;
 pub mod stats;
 
 use std::collections::BTreeMap;

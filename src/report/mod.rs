@@ -1,6 +1,7 @@
 //! Output for the headless front ends and exports: plain functions over analysis results.
 
 pub mod patterns;
+pub mod rca;
 pub mod scan;
 pub mod timeline;
 
