@@ -5,14 +5,19 @@
 //! in the *anomalous* period. A service scores the maximum over its columns, and services are
 //! ranked by score. The evidence names the column, how far it moved and in which direction.
 //!
-//! Degenerate columns: non-finite cells are ignored; a column whose normal period has no spread
-//! falls back to the median absolute deviation, then to a small share of its level, so a constant
-//! column that starts to move still scores (high) instead of dividing by zero; a column with no
-//! finite value in either period is skipped and reported.
+//! The scale is the IQR, or the median absolute deviation when the IQR is below [`LEVEL_SHARE`]
+//! of the column's level, and never less than that share of the level: flat columns do not turn
+//! small moves into huge scores, and nothing divides by zero. Non-finite cells are ignored; a
+//! column with no finite value in either period is skipped and reported.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+/// The smallest scale a column gets, as a share of its normal level: a move smaller than 1 % of
+/// a metric's level is not meaningful however flat the metric was (a database's memory that sat
+/// still for an hour would otherwise out-score the service whose CPU tripled).
+pub const LEVEL_SHARE: f64 = 0.01;
 
 /// One metric column over both periods.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,7 +116,7 @@ fn score_column(c: &Column) -> Result<ColumnScore, String> {
     let mut deviations: Vec<f64> = normal.iter().map(|x| (x - median).abs()).collect();
     deviations.sort_by(f64::total_cmp);
     let mad = quantile(&deviations, 0.5) * 1.4826;
-    let floor = 1e-3 * median.abs().max(1e-6);
+    let floor = (LEVEL_SHARE * median.abs()).max(1e-6);
     let scale = if iqr > floor {
         iqr
     } else if mad > floor {
@@ -185,6 +190,18 @@ mod tests {
         assert_eq!(order, ["carts", "orders", "user"]);
         assert_eq!(r.ranking[0].top.column, "carts_cpu");
         assert!(r.ranking[0].score > 5.0);
+    }
+
+    #[test]
+    fn a_flat_column_that_moves_a_little_does_not_outrank_a_real_move() {
+        // Memory at 700 MB that never moved, then drops 3 %; CPU that triples.
+        let cols = vec![
+            column("db_mem", vec![700e6; 100], vec![679e6; 50]),
+            column("api_cpu", wobble(1.0, 100), wobble(3.0, 50)),
+        ];
+        let r = rank(&cols);
+        assert_eq!(r.ranking[0].service, "api", "{r:?}");
+        assert!(r.ranking[1].score < 5.0, "{r:?}");
     }
 
     #[test]
