@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod loki;
+pub mod prometheus;
 pub mod replay;
 
 use std::fmt;
