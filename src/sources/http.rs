@@ -231,7 +231,34 @@ impl HttpClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<(u16, Vec<u8>), SourceError> {
-        let mut request = self.client.get(self.url(path)).query(query);
+        let request = self.client.get(self.url(path)).query(query);
+        self.execute(path, request).await
+    }
+
+    /// `POST path` with `body` as JSON: the status and body of a 2xx answer, or the matching
+    /// error (the same mapping as [`HttpClient::get`]).
+    pub async fn post_json<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<(u16, Vec<u8>), SourceError> {
+        let request = self.client.post(self.url(path)).json(body);
+        self.execute(path, request).await
+    }
+
+    /// `DELETE path`: the status and body of a 2xx answer, or the matching error.
+    pub async fn delete(&self, path: &str) -> Result<(u16, Vec<u8>), SourceError> {
+        let request = self.client.delete(self.url(path));
+        self.execute(path, request).await
+    }
+
+    /// Adds credentials, sends, and maps the answer: 401/403 → auth, other non-2xx → HTTP error
+    /// quoting the (redacted, cut) body, 2xx → the body within the size cap.
+    async fn execute(
+        &self,
+        path: &str,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<(u16, Vec<u8>), SourceError> {
         if let Some(token) = &self.config.bearer_token {
             request = request.bearer_auth(token.expose());
         }

@@ -1,6 +1,7 @@
 //! Data sources behind traits: the real HTTP clients and the embedded demo replay implement
 //! the same traits, so the runtime and the headless commands do not care which one they poll.
 
+pub mod alertmanager;
 pub mod http;
 pub mod loki;
 pub mod prometheus;
