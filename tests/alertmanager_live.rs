@@ -2,9 +2,7 @@
 //! started on loopback with a temp storage dir and clustering off. One server, one test: alerts
 //! are pushed, read back, silenced, unsilenced; a guard stops the server by its PID.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pagerpilot::domain::{Alert, AlertState};
@@ -13,81 +11,28 @@ use pagerpilot::sources::http::HttpConfig;
 use pagerpilot::sources::{AlertSource, SourceError, SourceKind};
 use serde_json::json;
 
-/// Kills the server (by the PID of the child we started) and reaps it.
-struct ServerGuard {
-    child: Child,
-}
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The binary on PATH, or a failure that says how to get it.
-fn require(binary: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(binary))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{binary}` is not installed; the live Alertmanager test needs it. \
-                 ./scripts/test installs it (apt-get install prometheus-alertmanager)"
-            )
-        })
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+mod common;
+use common::live::{free_port, require, Server};
 
 const CONFIG: &str = "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n";
 
-fn start_alertmanager(dir: &Path) -> (ServerGuard, String) {
-    let binary = require("prometheus-alertmanager");
+fn start_alertmanager(dir: &Path) -> (Server, String) {
+    let binary = require("prometheus-alertmanager", "prometheus-alertmanager");
     let config = dir.join("alertmanager.yml");
     std::fs::write(&config, CONFIG).unwrap();
     let storage = dir.join("data");
     std::fs::create_dir_all(&storage).unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.join("alertmanager.log")).unwrap();
-    let child = Command::new(binary)
-        .arg("--cluster.listen-address=")
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!("--web.external-url={base}"))
-        .arg(format!("--storage.path={}", storage.display()))
-        .arg(format!("--config.file={}", config.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    (ServerGuard { child }, base)
-}
-
-async fn wait_ready(guard: &mut ServerGuard, client: &AlertmanagerClient, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Some(status)) = guard.child.try_wait() {
-            panic!(
-                "alertmanager exited ({status}) before it was ready:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if client.http().get("/-/ready", &[]).await.is_ok() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "alertmanager not ready after 30 s:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let args = [
+        "--cluster.listen-address=".to_string(),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        format!("--web.external-url={base}"),
+        format!("--storage.path={}", storage.display()),
+        format!("--config.file={}", config.display()),
+    ];
+    let log = dir.join("alertmanager.log");
+    (Server::spawn("alertmanager", &binary, &args, log), base)
 }
 
 fn find<'a>(alerts: &'a [Alert], name: &str) -> Option<&'a Alert> {
@@ -115,7 +60,7 @@ async fn live_alertmanager() {
     let dir = tempfile::tempdir().unwrap();
     let (mut guard, base) = start_alertmanager(dir.path());
     let client = AlertmanagerClient::new(HttpConfig::new(base)).unwrap();
-    wait_ready(&mut guard, &client, &dir.path().join("alertmanager.log")).await;
+    guard.wait_ready(client.http()).await;
 
     // Push two alerts through the shared HTTP layer.
     let now = chrono::Utc::now().to_rfc3339();

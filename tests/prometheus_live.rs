@@ -2,48 +2,18 @@
 //! a temp dir backfilled with `promtool`. One server for the whole file: the checks run in
 //! sequence inside one test, and a guard stops the server by its PID when the test ends.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use pagerpilot::sources::http::HttpConfig;
 use pagerpilot::sources::prometheus::PrometheusClient;
 use pagerpilot::sources::{MetricsSource, SourceError, SourceKind};
 
+mod common;
+use common::live::{free_port, require, Server};
+
 const HOURS: i64 = 3;
 const STEP: i64 = 60;
-
-/// Kills the server (by the PID of the child we started) and reaps it.
-struct ServerGuard {
-    child: Child,
-}
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The binary on PATH, or a failure that says how to get it.
-fn require(binary: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(binary))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{binary}` is not installed; the live Prometheus tests need it. \
-                 ./scripts/test installs it (apt-get install prometheus)"
-            )
-        })
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
 
 fn disk(i: i64) -> f64 {
     20.0 + 0.25 * i as f64
@@ -76,9 +46,9 @@ fn write_history(file: &Path, first: i64) {
     std::fs::write(file, text).unwrap();
 }
 
-fn start_prometheus(dir: &Path, first: i64) -> (ServerGuard, String) {
-    let prometheus = require("prometheus");
-    let promtool = require("promtool");
+fn start_prometheus(dir: &Path, first: i64) -> (Server, String) {
+    let prometheus = require("prometheus", "prometheus");
+    let promtool = require("promtool", "prometheus");
     let history = dir.join("history.om");
     let data = dir.join("data");
     write_history(&history, first);
@@ -97,40 +67,15 @@ fn start_prometheus(dir: &Path, first: i64) -> (ServerGuard, String) {
     std::fs::write(&config, "global:\n  scrape_interval: 1s\n").unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-    let child = Command::new(prometheus)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg("--storage.tsdb.retention.time=30d")
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!("--web.external-url={base}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    (ServerGuard { child }, base)
-}
-
-async fn wait_ready(guard: &mut ServerGuard, client: &PrometheusClient, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Some(status)) = guard.child.try_wait() {
-            panic!(
-                "prometheus exited ({status}) before it was ready:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if client.http().get("/-/ready", &[]).await.is_ok() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "prometheus not ready after 30 s:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let args = [
+        format!("--config.file={}", config.display()),
+        format!("--storage.tsdb.path={}", data.display()),
+        "--storage.tsdb.retention.time=30d".to_string(),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        format!("--web.external-url={base}"),
+    ];
+    let log = dir.join("prometheus.log");
+    (Server::spawn("prometheus", &prometheus, &args, log), base)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -146,7 +91,7 @@ async fn live_prometheus() {
     let first = last - HOURS * 3600;
     let (mut guard, base) = start_prometheus(dir.path(), first);
     let client = PrometheusClient::new(HttpConfig::new(base)).unwrap();
-    wait_ready(&mut guard, &client, &dir.path().join("prometheus.log")).await;
+    guard.wait_ready(client.http()).await;
 
     // Range query: the backfilled points, at start + k*step.
     let start = first + 1800;

@@ -99,20 +99,3 @@ pub(crate) struct TemplateModel {
     pub key: u64,
     pub emit: Emit,
 }
-
-/// `metric{k="v",...}` with the labels sorted and `__name__` left out of the braces.
-pub(crate) fn series_id(labels: &Labels) -> String {
-    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
-    let inner: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    format!("{name}{{{}}}", inner.join(","))
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}

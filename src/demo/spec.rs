@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::check::{is_metric_name, Check};
 use super::logs::parse_template;
 use super::model::{
-    series_id, AlertModel, Effect, Emit, Model, SeriesModel, Shape, StreamModel, TemplateModel,
+    AlertModel, Effect, Emit, Model, SeriesModel, Shape, StreamModel, TemplateModel,
 };
 use super::raw::{RawAlert, RawEffect, RawScenario, RawSeries, RawTemplate};
 use super::rng::name_key;
 use super::ScenarioError;
 use crate::domain::alert::fingerprint;
+use crate::domain::series::series_id;
 use crate::domain::{Edge, Labels};
 
 pub(crate) fn compile(raw: RawScenario, origin: &str) -> Result<Model, ScenarioError> {

@@ -66,6 +66,25 @@ impl Series {
     }
 }
 
+/// The display id of a series: `metric{k="v",...}` with the labels sorted, `__name__` left out of
+/// the braces and values escaped as in PromQL. The demo replay and the Prometheus client both use
+/// it, so a watch's id is the same whichever source answers.
+pub fn series_id(labels: &Labels) -> String {
+    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
+    let inner: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__name__")
+        .map(|(k, v)| {
+            let v = v
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            format!("{k}=\"{v}\"")
+        })
+        .collect();
+    format!("{name}{{{}}}", inner.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::http::{HttpClient, HttpConfig};
 use super::{MetricsSource, SourceError, SourceKind};
+use crate::domain::series::series_id;
 use crate::domain::{Labels, Series};
 
 const KIND: SourceKind = SourceKind::Prometheus;
@@ -315,24 +316,6 @@ fn parse_matrix(result: Value) -> Result<Vec<Series>, SourceError> {
         });
     }
     Ok(out)
-}
-
-/// `metric{k="v",...}` with the labels sorted and `__name__` left out of the braces (the same
-/// form the demo replay uses).
-pub fn series_id(labels: &Labels) -> String {
-    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
-    let inner: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| {
-            let v = v
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\n', "\\n");
-            format!("{k}=\"{v}\"")
-        })
-        .collect();
-    format!("{name}{{{}}}", inner.join(","))
 }
 
 #[cfg(test)]
