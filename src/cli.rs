@@ -86,6 +86,8 @@ pub struct ScanArgs {
 pub enum ExportFormat {
     Md,
     Json,
+    /// A self-contained HTML page.
+    Html,
 }
 
 #[derive(Debug, Args)]

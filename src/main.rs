@@ -122,6 +122,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             let text = match args.format {
                 ExportFormat::Md => timeline::to_markdown(&t),
                 ExportFormat::Json => timeline::to_json(&t)? + "\n",
+                ExportFormat::Html => timeline::to_html(&t),
             };
             match &args.output {
                 Some(path) => std::fs::write(path, text)
@@ -137,8 +138,13 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 let report = handle.verify()?;
                 match report.first_bad {
                     None => {
+                        let head = report
+                            .head
+                            .as_deref()
+                            .map(|h| format!("; head {h}"))
+                            .unwrap_or_default();
                         print_out(&format!(
-                            "ok: {} rows, hash chain intact ({})\n",
+                            "chain OK ({} rows{head}) {}\n",
                             report.rows,
                             db.display()
                         ))?;
@@ -290,19 +296,31 @@ fn read_log(
 
 fn log_table(rows: &[pagerpilot::domain::remediation::StoredEntry]) -> String {
     let mut out = format!(
-        "{:>5} {:<20} {:<12} {:<12} {:<9} {:<8} COMMAND\n",
-        "SEQ", "TIME (UTC)", "OPERATOR", "INCIDENT", "DECISION", "MODE"
+        "{:>5} {:<20} {:<16} {:<12} {:<8} {:<9} {:<7} {:<14} COMMAND\n",
+        "SEQ", "TIME (UTC)", "OPERATOR", "INCIDENT", "KIND", "DECISION", "MODE", "OUTCOME"
     );
     for r in rows {
         let e = &r.entry;
+        let outcome = match (e.exit_code, e.duration_ms) {
+            (Some(code), Some(ms)) => format!("exit {code} {:.1}s", ms as f64 / 1000.0),
+            (Some(code), None) => format!("exit {code}"),
+            (None, Some(ms)) => format!("killed {:.1}s", ms as f64 / 1000.0),
+            (None, None) => "-".to_string(),
+        };
         out.push_str(&format!(
-            "{:>5} {:<20} {:<12} {:<12} {:<9} {:<8} {}\n",
+            "{:>5} {:<20} {:<16} {:<12} {:<8} {:<9} {:<7} {:<14} {}\n",
             r.seq,
             e.ts.format("%Y-%m-%d %H:%M:%S"),
-            e.operator,
+            e.who(),
             e.incident_id,
+            e.kind.as_str(),
             e.decision.as_str(),
-            e.mode.as_str(),
+            if e.mode == pagerpilot::domain::remediation::Mode::Real {
+                "real"
+            } else {
+                "dry_run"
+            },
+            outcome,
             e.command.replace('\n', " ⏎ ")
         ));
     }

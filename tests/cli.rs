@@ -206,7 +206,7 @@ fn export_writes_a_postmortem_draft_and_json_with_original_times() {
 #[test]
 fn export_includes_the_decisions_recorded_for_the_incident() {
     use chrono::{TimeZone, Utc};
-    use pagerpilot::domain::remediation::{Decision, Mode, RemediationEntry};
+    use pagerpilot::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry};
 
     let env = Env::new();
     let id = id_of_cascade(&env);
@@ -232,6 +232,12 @@ fn export_includes_the_decisions_recorded_for_the_incident() {
                 exit_code: None,
                 output: None,
                 note: None,
+                kind: EntryKind::Step,
+                display_name: None,
+                duration_ms: None,
+                output_digest: None,
+                output_bytes: None,
+                checks: Vec::new(),
             })
             .expect("append");
     }
@@ -273,7 +279,7 @@ fn an_empty_log_verifies_and_lists_nothing() {
     let out = env.ok(&["log", "--db", db_s]);
     assert!(out.contains("no remediation decisions"), "{out}");
     let out = env.ok(&["log", "--verify", "--db", db_s]);
-    assert!(out.starts_with("ok: 0 rows"), "{out}");
+    assert!(out.starts_with("chain OK (0 rows)"), "{out}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use pagerpilot::domain::remediation::{Decision, Mode, RemediationEntry};
+use pagerpilot::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry};
 use pagerpilot::store::{Store, StoreError, GENESIS_HASH};
 use rusqlite::Connection;
 
@@ -26,6 +26,12 @@ fn entry(incident: &str, step: usize, command: &str) -> RemediationEntry {
         exit_code: None,
         output: None,
         note: None,
+        kind: EntryKind::Step,
+        display_name: None,
+        duration_ms: None,
+        output_digest: None,
+        output_bytes: None,
+        checks: Vec::new(),
     }
 }
 
@@ -269,5 +275,143 @@ fn handles_work_from_many_threads() {
     let report = h.verify().expect("verify");
     assert_eq!((report.rows, report.first_bad), (40, None));
     assert_eq!(h.list(Some("INC-2")).expect("list").len(), 10);
+    store.close().expect("close");
+}
+
+#[test]
+fn run_details_round_trip_and_are_covered_by_the_chain() {
+    use pagerpilot::domain::remediation::CheckRecord;
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).expect("open");
+    let h = store.handle();
+    let mut e = entry("INC-1", 0, "systemctl restart app");
+    e.mode = Mode::Real;
+    e.kind = EntryKind::Rollback;
+    e.display_name = Some("Ana (SRE)".into());
+    e.exit_code = Some(3);
+    e.duration_ms = Some(1250);
+    e.output_digest = Some("ab".repeat(32));
+    e.output_bytes = Some(70_000);
+    e.checks = vec![CheckRecord {
+        when: "post".into(),
+        query: "up{job=\"app\"} == 1".into(),
+        result: "holds (1 series)".into(),
+    }];
+    let stored = h.append(e.clone()).expect("append");
+    assert_eq!(stored.entry, e);
+    assert_eq!(h.list(None).expect("list"), vec![stored]);
+    assert!(h.verify().expect("verify").is_ok());
+
+    for (column, value) in [
+        ("duration_ms", "1"),
+        ("output_bytes", "1"),
+        ("checks", "'[]'"),
+        ("display_name", "'Bob'"),
+        ("kind", "'step'"),
+    ] {
+        let conn = raw(&path);
+        conn.execute_batch("DROP TRIGGER IF EXISTS remediation_log_no_update")
+            .expect("drop trigger");
+        let before: String = conn
+            .query_row(
+                &format!("SELECT quote({column}) FROM remediation_log WHERE seq = 1"),
+                [],
+                |r| r.get(0),
+            )
+            .expect("read");
+        conn.execute(
+            &format!("UPDATE remediation_log SET {column} = {value} WHERE seq = 1"),
+            [],
+        )
+        .expect("tamper");
+        let (seq, what) = h.verify().expect("verify").first_bad.expect("detected");
+        assert_eq!(seq, 1, "{column}");
+        assert!(what.contains("hash mismatch"), "{column}: {what}");
+        conn.execute(
+            &format!("UPDATE remediation_log SET {column} = {before} WHERE seq = 1"),
+            [],
+        )
+        .expect("restore");
+        assert!(h.verify().expect("verify").is_ok(), "{column} restored");
+    }
+    store.close().expect("close");
+}
+
+/// A log written before run details existed (schema 1, hash version 1) is migrated in place:
+/// its rows still verify, new rows continue the chain, and filling a later column into an old
+/// row is caught even though the old hash does not cover it.
+#[test]
+fn a_version_one_log_is_migrated_and_still_verifies() {
+    use pagerpilot::store::chain::{row_hash, RowText};
+    let (_dir, path) = temp_db();
+    // The table as schema 1 created it (a frozen copy of that release's DDL).
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let conn = raw(&path);
+    conn.execute_batch(
+        "CREATE TABLE remediation_log (
+            seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
+            incident_id TEXT NOT NULL, runbook_id TEXT NOT NULL,
+            step_index INTEGER NOT NULL CHECK (step_index >= 0), step_title TEXT NOT NULL,
+            command TEXT NOT NULL, mode TEXT NOT NULL, decision TEXT NOT NULL, exit_code INTEGER,
+            output TEXT, note TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE
+         ) STRICT;
+         CREATE TRIGGER remediation_log_no_update BEFORE UPDATE ON remediation_log
+         BEGIN SELECT RAISE(ABORT, 'remediation_log is append-only: UPDATE refused'); END;
+         PRAGMA application_id = 1346850892;
+         PRAGMA user_version = 1;",
+    )
+    .expect("schema 1");
+    let row = RowText {
+        prev_hash: GENESIS_HASH,
+        seq: 1,
+        ts: "2024-05-01T03:12:00.000000000Z",
+        operator: "ana",
+        host: "laptop",
+        incident_id: "INC-1",
+        runbook_id: "rb",
+        step_index: 0,
+        step_title: "Check",
+        command: "echo hi",
+        mode: "dry_run",
+        decision: "approved",
+        exit_code: None,
+        output: None,
+        note: None,
+        hash_version: 1,
+        kind: "step",
+        display_name: None,
+        duration_ms: None,
+        output_digest: None,
+        output_bytes: None,
+        checks: None,
+    };
+    let hash = row_hash(&row);
+    conn.execute(
+        "INSERT INTO remediation_log (seq, ts, operator, host, incident_id, runbook_id, step_index, \
+         step_title, command, mode, decision, prev_hash, hash) \
+         VALUES (1, ?1, 'ana', 'laptop', 'INC-1', 'rb', 0, 'Check', 'echo hi', 'dry_run', 'approved', ?2, ?3)",
+        rusqlite::params![row.ts, GENESIS_HASH, hash],
+    )
+    .expect("insert v1 row");
+    drop(conn);
+
+    let store = Store::open(&path).expect("reopen migrates");
+    let h = store.handle();
+    h.append(entry("INC-1", 1, "echo two"))
+        .expect("append v2 row");
+    let report = h.verify().expect("verify");
+    assert_eq!((report.rows, report.first_bad.clone()), (2, None));
+
+    let conn = raw(&path);
+    conn.execute_batch("DROP TRIGGER remediation_log_no_update")
+        .expect("drop trigger");
+    conn.execute(
+        "UPDATE remediation_log SET duration_ms = 5 WHERE seq = 1",
+        [],
+    )
+    .expect("tamper");
+    let (seq, what) = h.verify().expect("verify").first_bad.expect("detected");
+    assert_eq!(seq, 1);
+    assert!(what.contains("hash version 1"), "{what}");
     store.close().expect("close");
 }

@@ -7,11 +7,11 @@ use proptest::prelude::*;
 use pagerpilot::analysis::Analysis;
 use pagerpilot::app::update::{ANALYSIS_INTERVAL_SECS, ERROR_NOTICE_SECS, NOTICE_SECS};
 use pagerpilot::app::{
-    update, App, Effect, Health, Keymap, Msg, Notice, Overlay, PollData, RunMode, Screen,
-    StepStatus, View, LIST_INCIDENTS,
+    update, Access, App, Effect, Health, Keymap, Msg, Notice, Overlay, PollData, RollbackStatus,
+    RunMode, RunReport, Screen, StepStatus, View, LIST_INCIDENTS,
 };
 use pagerpilot::domain::alert::fingerprint;
-use pagerpilot::domain::remediation::{Decision, StoredEntry};
+use pagerpilot::domain::remediation::{Decision, EntryKind, Mode, StoredEntry};
 use pagerpilot::domain::runbook::{Risk, Runbook, Step};
 use pagerpilot::domain::{
     Alert, AlertState, CauseCandidate, Incident, Labels, Member, RunbookSuggestion, Series,
@@ -219,6 +219,314 @@ fn quit_sets_the_flag_and_returns_the_effect() {
     assert!(matches!(effects.as_slice(), [Effect::Quit]));
 }
 
+/// `s`, the reason typed, Enter: the effects of the Enter.
+fn skip_with_reason(app: &mut App, reason: &str) -> Vec<Effect> {
+    assert!(
+        update(app, key('s')).is_empty(),
+        "s only asks for the reason"
+    );
+    assert!(matches!(app.overlay, Some(Overlay::Input { .. })));
+    for c in reason.chars() {
+        update(app, key(c));
+    }
+    update(app, code(KeyCode::Enter))
+}
+
+fn report(exit: i32) -> RunReport {
+    RunReport {
+        exit_code: Some(exit),
+        timed_out: false,
+        duration_ms: 12,
+        output: format!("done {exit}\n"),
+        output_bytes: 7,
+        output_digest: "ab".repeat(32),
+        summary: format!("exit {exit} in 0.0 s"),
+        checks: vec![],
+    }
+}
+
+/// Opens INC-1's runbook in the stepper.
+fn stepper_app() -> App {
+    let mut app = app();
+    update(&mut app, code(KeyCode::Enter));
+    update(&mut app, code(KeyCode::Enter));
+    assert_eq!(app.screen, Screen::Stepper);
+    app
+}
+
+/// The single Persist effect in `effects`, answered by the store with `seq`.
+fn persist_ok(
+    app: &mut App,
+    effects: Vec<Effect>,
+    seq: i64,
+) -> pagerpilot::domain::remediation::RemediationEntry {
+    let (request, entry) = match effects.as_slice() {
+        [Effect::Persist { request, entry }] => (*request, entry.clone()),
+        other => panic!("expected one Persist effect, got {other:?}"),
+    };
+    let out = update(
+        app,
+        Msg::Persisted {
+            request,
+            result: Ok(stored(seq, entry.clone())),
+        },
+    );
+    assert!(out.is_empty());
+    *entry
+}
+
+/// W, y, and the store's answer: write mode on.
+fn unlock(app: &mut App) {
+    assert!(update(app, key('W')).is_empty(), "W asks first");
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+    let effects = update(app, key('y'));
+    assert_eq!(
+        app.access,
+        Access::DryRun,
+        "not unlocked before it is logged"
+    );
+    let entry = persist_ok(app, effects, 90);
+    assert_eq!(entry.kind, EntryKind::Mode);
+    assert_eq!(entry.command, "write mode on");
+    assert_eq!(app.access, Access::Write);
+}
+
+#[test]
+fn write_mode_runs_approved_steps_and_logs_the_outcome() {
+    let mut app = stepper_app();
+    app.display_name = Some("Ana (SRE)".into());
+    unlock(&mut app);
+    let effects = update(&mut app, key('y'));
+    let run = match effects.as_slice() {
+        [Effect::Execute(run)] => run.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert!(
+        run.command.starts_with("echo 'db-1; rm -rf /tmp/x'"),
+        "{}",
+        run.command
+    );
+    assert!(run
+        .env
+        .iter()
+        .any(|(k, v)| k == "PAGERPILOT_INCIDENT" && v == "INC-1"));
+    assert_eq!(
+        app.stepper.as_ref().map(|s| s.steps[0].status.clone()),
+        Some(StepStatus::Running {
+            request: run.request
+        })
+    );
+    let effects = update(
+        &mut app,
+        Msg::Executed {
+            request: run.request,
+            result: Ok(Box::new(report(3))),
+        },
+    );
+    let entry = persist_ok(&mut app, effects, 91);
+    assert_eq!(entry.mode, Mode::Real);
+    assert_eq!(entry.exit_code, Some(3));
+    assert_eq!(entry.output.as_deref(), Some("done 3\n"));
+    assert_eq!(entry.duration_ms, Some(12));
+    assert_eq!(entry.display_name.as_deref(), Some("Ana (SRE)"));
+    match &app.stepper.as_ref().expect("stepper").steps[0].status {
+        StepStatus::Ran {
+            seq: 91,
+            ok: false,
+            summary,
+        } => assert_eq!(summary, "exit 3 in 0.0 s"),
+        other => panic!("expected Ran, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_command_that_cannot_start_is_shown_failed_and_not_logged_as_run() {
+    let mut app = stepper_app();
+    unlock(&mut app);
+    let run = match update(&mut app, key('y')).as_slice() {
+        [Effect::Execute(run)] => run.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    let effects = update(
+        &mut app,
+        Msg::Executed {
+            request: run.request,
+            result: Err("no such dir".into()),
+        },
+    );
+    assert!(effects.is_empty());
+    assert!(matches!(
+        app.stepper.as_ref().expect("stepper").steps[0].status,
+        StepStatus::Failed(_)
+    ));
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.is_error && n.text.contains("no such dir")));
+}
+
+#[test]
+fn a_destructive_step_needs_the_target_typed_and_a_mismatch_is_logged_as_rejected() {
+    let mut app = stepper_app();
+    if let Some(s) = app.stepper.as_mut() {
+        s.steps[0].risk = Risk::Destructive;
+    }
+    unlock(&mut app);
+    assert!(
+        update(&mut app, key('y')).is_empty(),
+        "asks for the target first"
+    );
+    let Some(Overlay::Confirm(confirm)) = app.overlay.clone() else {
+        panic!("expected a confirmation, got {:?}", app.overlay);
+    };
+    assert_eq!(
+        confirm.expected.as_deref(),
+        Some("db"),
+        "the service label is the target"
+    );
+    // y alone does not confirm a destructive step: it is just a typed letter.
+    assert!(update(&mut app, key('y')).is_empty());
+    for c in "b".chars() {
+        update(&mut app, key(c));
+    }
+    let effects = update(&mut app, code(KeyCode::Enter));
+    let entry = persist_ok(&mut app, effects, 92);
+    assert_eq!(entry.decision, Decision::Rejected);
+    assert!(
+        entry
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("did not match")),
+        "{:?}",
+        entry.note
+    );
+    assert!(matches!(
+        app.stepper.as_ref().expect("stepper").steps[0].status,
+        StepStatus::Rejected { seq: 92 }
+    ));
+
+    // The same on the next step, typed right: it runs.
+    if let Some(s) = app.stepper.as_mut() {
+        s.current = 1;
+        s.steps[1].risk = Risk::Destructive;
+    }
+    update(&mut app, key('y'));
+    for c in "db".chars() {
+        update(&mut app, key(c));
+    }
+    let effects = update(&mut app, code(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(_)]),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn read_only_mode_refuses_write_mode_and_logs_approvals_as_dry_runs() {
+    let mut app = stepper_app();
+    app.access = Access::ReadOnly;
+    assert!(update(&mut app, key('W')).is_empty());
+    assert!(app.overlay.is_none());
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.is_error && n.text.contains("read-only")));
+    let effects = update(&mut app, key('y'));
+    let entry = persist_ok(&mut app, effects, 5);
+    assert_eq!(entry.mode, Mode::DryRun);
+    assert!(entry
+        .note
+        .as_deref()
+        .is_some_and(|n| n.contains("read-only")));
+}
+
+#[test]
+fn skips_need_a_reason_and_notes_are_logged() {
+    let mut app = stepper_app();
+    update(&mut app, key('s'));
+    let effects = update(&mut app, code(KeyCode::Enter));
+    assert!(effects.is_empty(), "an empty reason logs nothing");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Input { .. })),
+        "still asking"
+    );
+    update(&mut app, code(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+
+    let effects = skip_with_reason(&mut app, "db already restarted");
+    let entry = persist_ok(&mut app, effects, 8);
+    assert_eq!(entry.decision, Decision::Skipped);
+    assert_eq!(entry.note.as_deref(), Some("db already restarted"));
+
+    update(&mut app, key('n'));
+    for c in "paged the DBA".chars() {
+        update(&mut app, key(c));
+    }
+    let effects = update(&mut app, code(KeyCode::Enter));
+    let entry = persist_ok(&mut app, effects, 9);
+    assert_eq!(entry.decision, Decision::Note);
+    assert_eq!(entry.note.as_deref(), Some("paged the DBA"));
+    assert_eq!(app.log.len(), 2);
+}
+
+#[test]
+fn rollback_is_logged_as_a_dry_run_or_run_after_a_confirmation() {
+    let mut app = stepper_app();
+    if let Some(s) = app.stepper.as_mut() {
+        s.steps[0].rollback = Some(Ok("echo undo".into()));
+    }
+    let effects = update(&mut app, key('u'));
+    let entry = persist_ok(&mut app, effects, 3);
+    assert_eq!(
+        (entry.kind, entry.mode),
+        (EntryKind::Rollback, Mode::DryRun)
+    );
+    assert_eq!(entry.command, "echo undo");
+
+    unlock(&mut app);
+    assert!(
+        update(&mut app, key('u')).is_empty(),
+        "asks first in write mode"
+    );
+    let run = match update(&mut app, key('y')).as_slice() {
+        [Effect::Execute(run)] => run.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert_eq!(run.command, "echo undo");
+    let effects = update(
+        &mut app,
+        Msg::Executed {
+            request: run.request,
+            result: Ok(Box::new(report(0))),
+        },
+    );
+    let entry = persist_ok(&mut app, effects, 4);
+    assert_eq!(
+        (entry.kind, entry.mode, entry.exit_code),
+        (EntryKind::Rollback, Mode::Real, Some(0))
+    );
+    let step = &app.stepper.as_ref().expect("stepper").steps[0];
+    assert_eq!(
+        step.status,
+        StepStatus::Pending,
+        "a rollback does not decide the step"
+    );
+    assert!(matches!(
+        step.rollback_status,
+        Some(RollbackStatus::Done { seq: 4, .. })
+    ));
+
+    // A step without a rollback says so.
+    if let Some(s) = app.stepper.as_mut() {
+        s.current = 1;
+    }
+    assert!(update(&mut app, key('u')).is_empty());
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.contains("no rollback")));
+}
+
 #[test]
 fn approving_a_step_persists_first_and_shows_it_logged_only_after_the_store_answers() {
     let mut app = app();
@@ -264,7 +572,7 @@ fn a_failed_write_is_not_shown_as_logged_and_can_be_retried() {
     let mut app = app();
     update(&mut app, code(KeyCode::Enter));
     update(&mut app, code(KeyCode::Enter));
-    let effects = update(&mut app, key('s'));
+    let effects = skip_with_reason(&mut app, "not needed");
     let (request, entry) = match effects.as_slice() {
         [Effect::Persist { request, entry }] => (*request, entry.clone()),
         other => panic!("expected Persist, got {other:?}"),
@@ -281,7 +589,7 @@ fn a_failed_write_is_not_shown_as_logged_and_can_be_retried() {
     assert!(matches!(stepper.steps[0].status, StepStatus::Failed(_)));
     assert!(app.log.is_empty());
     assert!(app.notice.as_ref().is_some_and(|n| n.is_error));
-    let again = update(&mut app, key('s'));
+    let again = skip_with_reason(&mut app, "still not needed");
     assert_eq!(again.len(), 1, "a failed step can be decided again");
 }
 
@@ -455,7 +763,7 @@ fn arb_key() -> impl Strategy<Value = Msg> {
         Just(KeyCode::Backspace),
         Just(KeyCode::F(5)),
     ];
-    let keys = "jkgGyqs?/[]re\t".chars().collect::<Vec<_>>();
+    let keys = "jkgGyqs?/[]rexnuWab\t".chars().collect::<Vec<_>>();
     prop_oneof![
         3 => proptest::sample::select(keys).prop_map(KeyCode::Char),
         1 => codes,
@@ -472,10 +780,17 @@ proptest! {
         for k in keys {
             let effects = update(&mut app, k);
             // Answer persists like the store would, so the stepper keeps moving.
-            for e in effects {
-                if let Effect::Persist { request, entry } = e {
-                    let seq = app.log.len() as i64 + 1;
-                    update(&mut app, Msg::Persisted { request, result: Ok(stored(seq, entry)) });
+            let mut queue = effects;
+            while let Some(e) = queue.pop() {
+                match e {
+                    Effect::Persist { request, entry } => {
+                        let seq = app.log.len() as i64 + 1;
+                        queue.extend(update(&mut app, Msg::Persisted { request, result: Ok(stored(seq, entry)) }));
+                    }
+                    Effect::Execute(run) => {
+                        queue.extend(update(&mut app, Msg::Executed { request: run.request, result: Ok(Box::new(report(0))) }));
+                    }
+                    _ => {}
                 }
             }
             if app.should_quit {

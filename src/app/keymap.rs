@@ -26,6 +26,10 @@ pub enum Action {
     PrevSeries,
     Approve,
     Skip,
+    Reject,
+    Note,
+    Rollback,
+    ToggleWrite,
     Export,
 }
 

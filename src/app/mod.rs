@@ -3,6 +3,7 @@
 
 pub mod keymap;
 pub mod msg;
+mod remediate;
 pub mod stepper;
 pub mod update;
 
@@ -17,8 +18,8 @@ use crate::domain::{Alert, Edge, Incident, LogStream, Series};
 use crate::sources::SourceKind;
 
 pub use keymap::{Action, Keymap, Layer};
-pub use msg::{Effect, Msg, PollData};
-pub use stepper::{StepState, StepStatus, Stepper};
+pub use msg::{Effect, Msg, PollData, RunReport, RunRequest};
+pub use stepper::{RollbackStatus, StepCheck, StepState, StepStatus, Stepper};
 pub use update::update;
 
 /// The top-level views that Tab cycles through.
@@ -54,6 +55,59 @@ pub enum Overlay {
     Help,
     /// Typing a filter; the text so far.
     Filter(String),
+    /// A yes/no question, or (with `expected`) a name the operator must type.
+    Confirm(Confirm),
+    /// A line of text for a log entry (skip reason, note).
+    Input {
+        purpose: InputPurpose,
+        text: String,
+    },
+}
+
+/// What a confirmation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingAction {
+    /// Run step `index` for real.
+    Run { index: usize },
+    /// Run step `index`'s rollback block for real.
+    Rollback { index: usize },
+    /// Switch write mode on (or off).
+    SetWrite { on: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirm {
+    pub action: PendingAction,
+    pub prompt: String,
+    /// When set, the operator must type exactly this (a destructive step's target).
+    pub expected: Option<String>,
+    pub typed: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputPurpose {
+    SkipReason { index: usize },
+    Note { index: usize },
+}
+
+impl InputPurpose {
+    pub fn prompt(self) -> &'static str {
+        match self {
+            InputPurpose::SkipReason { .. } => "Why skip this step? (logged)",
+            InputPurpose::Note { .. } => "Note for the log",
+        }
+    }
+}
+
+/// What approving a step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `--readonly` or the config: nothing runs, no silences; dry runs are still logged.
+    ReadOnly,
+    /// The default: approving a step logs what would run.
+    DryRun,
+    /// `--write`, or unlocked in the TUI (logged): approving a step runs it.
+    Write,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,8 +212,15 @@ pub struct App {
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub operator: String,
+    /// The configured display name, logged next to the OS user.
+    pub display_name: Option<String>,
     pub host: String,
     pub db_path: String,
+    pub access: Access,
+    /// A write-mode change waiting for its log entry (request, the new access).
+    pub pending_access: Option<(u64, Access)>,
+    /// Anomaly score of the incident's key series when each running command started.
+    pub score_before: BTreeMap<u64, Option<f64>>,
     pub next_request: u64,
     pub should_quit: bool,
 }
@@ -194,8 +255,12 @@ impl App {
             notice: None,
             keymap,
             operator: String::from("operator"),
+            display_name: None,
             host: String::from("localhost"),
             db_path: String::new(),
+            access: Access::DryRun,
+            pending_access: None,
+            score_before: BTreeMap::new(),
             next_request: 1,
             should_quit: false,
         }

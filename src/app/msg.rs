@@ -1,10 +1,13 @@
 //! Messages into `update` and the effects it asks the runtime to perform.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use super::stepper::StepCheck;
 use crate::analysis::{Analysis, Snapshot};
-use crate::domain::remediation::{RemediationEntry, StoredEntry};
+use crate::domain::remediation::{CheckRecord, RemediationEntry, StoredEntry};
 use crate::domain::{Alert, LogStream, Series};
 use crate::sources::{SourceError, SourceKind};
 
@@ -42,6 +45,46 @@ pub enum Msg {
     LogLoaded(Result<Vec<StoredEntry>, String>),
     /// A timeline export finished (path written, or the error).
     Exported(Result<String, String>),
+    /// A command asked for with `Effect::Execute` finished (or could not start).
+    Executed {
+        request: u64,
+        result: Result<Box<RunReport>, String>,
+    },
+}
+
+/// A command to run for real, approved by the operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRequest {
+    pub request: u64,
+    /// Exactly what the operator saw; run as `sh -c <command>`.
+    pub command: String,
+    pub timeout: Duration,
+    /// Hand the terminal over while it runs.
+    pub interactive: bool,
+    pub env: Vec<(String, String)>,
+    /// Evaluated before (`pre`) and after (`post`) the command, where a source can answer.
+    pub checks: Vec<StepCheck>,
+}
+
+/// What running a command produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub duration_ms: u64,
+    /// Bounded, with a truncation marker when cut.
+    pub output: String,
+    pub output_bytes: u64,
+    pub output_digest: String,
+    /// e.g. "exit 0 in 1.2 s".
+    pub summary: String,
+    pub checks: Vec<CheckRecord>,
+}
+
+impl RunReport {
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +101,8 @@ pub enum Effect {
     },
     /// Read the whole log and answer with `Msg::LogLoaded`.
     LoadLog,
+    /// Run an approved command and answer with `Msg::Executed`.
+    Execute(Box<RunRequest>),
     /// Write the incident's Markdown timeline and answer with `Msg::Exported`.
     Export {
         incident_id: String,

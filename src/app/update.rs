@@ -7,13 +7,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::keymap::{Action, KeySpec};
 use super::msg::{Effect, Msg, PollData};
-use super::stepper::{StepStatus, Stepper};
+use super::remediate;
+use super::stepper::Stepper;
 use super::{
     App, Health, Notice, Overlay, Screen, View, LIST_INCIDENTS, LIST_LOG, LIST_PATTERNS,
     LIST_RUNBOOKS,
 };
 use crate::analysis::{Snapshot, Transition};
-use crate::domain::remediation::{Decision, Mode, RemediationEntry};
 use crate::domain::{Alert, AlertState};
 use crate::sources::SourceKind;
 
@@ -70,7 +70,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 Vec::new()
             }
         }
-        Msg::Persisted { request, result } => on_persisted(app, request, result),
+        Msg::Persisted { request, result } => remediate::on_persisted(app, request, result),
+        Msg::Executed { request, result } => remediate::on_executed(app, request, result),
         Msg::LogLoaded(Ok(rows)) => {
             app.log = rows;
             Vec::new()
@@ -94,7 +95,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn notify(app: &mut App, text: String, is_error: bool) {
+pub(super) fn notify(app: &mut App, text: String, is_error: bool) {
     app.notice = Some(Notice {
         text,
         is_error,
@@ -274,6 +275,12 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         app.selected.insert(list, 0);
         return Vec::new();
     }
+    if matches!(
+        app.overlay,
+        Some(Overlay::Confirm(_) | Overlay::Input { .. })
+    ) {
+        return remediate::on_overlay_key(app, key);
+    }
     let Some(spec) = KeySpec::from_event(&key) else {
         return Vec::new();
     };
@@ -372,8 +379,12 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 };
             }
         }
-        Action::Approve => return decide(app, Decision::Approved),
-        Action::Skip => return decide(app, Decision::Skipped),
+        Action::Approve => return remediate::approve(app),
+        Action::Skip => return remediate::skip(app),
+        Action::Reject => return remediate::reject(app),
+        Action::Note => return remediate::note(app),
+        Action::Rollback => return remediate::rollback(app),
+        Action::ToggleWrite => return remediate::toggle_write(app),
         Action::Export => {
             if let Some(incident) = app.open_incident() {
                 return vec![Effect::Export {
@@ -474,103 +485,6 @@ fn open_runbook(app: &mut App) {
         .unwrap_or_default();
     app.stepper = Some(Stepper::open(&incident.id, runbook, &labels));
     app.screen = Screen::Stepper;
-}
-
-fn decide(app: &mut App, decision: Decision) -> Vec<Effect> {
-    if app.screen != Screen::Stepper {
-        return Vec::new();
-    }
-    let (operator, host, now, request) = (
-        app.operator.clone(),
-        app.host.clone(),
-        app.now,
-        app.next_request,
-    );
-    let Some(stepper) = app.stepper.as_mut() else {
-        return Vec::new();
-    };
-    let index = stepper.current;
-    let Some(step) = stepper.steps.get_mut(index) else {
-        return Vec::new();
-    };
-    if step.status != StepStatus::Pending && !matches!(step.status, StepStatus::Failed(_)) {
-        let text = format!("step {} is already decided", index + 1);
-        notify(app, text, false);
-        return Vec::new();
-    }
-    let command = match (&step.command, decision) {
-        (Ok(cmd), _) => cmd.clone(),
-        (Err(why), Decision::Approved) => {
-            let text = format!("cannot approve step {}: {why}", index + 1);
-            notify(app, text, true);
-            return Vec::new();
-        }
-        (Err(_), _) => String::new(),
-    };
-    step.status = StepStatus::Saving { request };
-    let entry = RemediationEntry {
-        ts: now,
-        operator,
-        host,
-        incident_id: stepper.incident_id.clone(),
-        runbook_id: stepper.runbook_id.clone(),
-        step_index: index,
-        step_title: step.title.clone(),
-        command,
-        mode: Mode::DryRun,
-        decision,
-        exit_code: None,
-        output: None,
-        note: (decision == Decision::Skipped).then(|| "skipped by operator".to_string()),
-    };
-    app.next_request += 1;
-    vec![Effect::Persist {
-        request,
-        entry: Box::new(entry),
-    }]
-}
-
-fn on_persisted(
-    app: &mut App,
-    request: u64,
-    result: Result<Box<crate::domain::remediation::StoredEntry>, String>,
-) -> Vec<Effect> {
-    let step = app.stepper.as_mut().and_then(|s| {
-        let i = s
-            .steps
-            .iter()
-            .position(|st| st.status == StepStatus::Saving { request })?;
-        Some((s, i))
-    });
-    match result {
-        Ok(stored) => {
-            if let Some((stepper, i)) = step {
-                stepper.steps[i].status = match stored.entry.decision {
-                    Decision::Skipped => StepStatus::Skipped { seq: stored.seq },
-                    _ => StepStatus::DryRun { seq: stored.seq },
-                };
-                if stepper.current == i {
-                    stepper.advance();
-                }
-            }
-            let text = format!(
-                "logged #{}: {} step {} ({})",
-                stored.seq,
-                stored.entry.decision.as_str(),
-                stored.entry.step_index + 1,
-                stored.entry.mode.as_str()
-            );
-            app.log.push(*stored);
-            notify(app, text, false);
-        }
-        Err(e) => {
-            if let Some((stepper, i)) = step {
-                stepper.steps[i].status = StepStatus::Failed(e.clone());
-            }
-            notify(app, format!("not logged: {e}"), true);
-        }
-    }
-    Vec::new()
 }
 
 /// Keeps every selection inside its list after the data changed.

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::analysis::{Analysis, Transition};
-use crate::domain::remediation::{Decision, StoredEntry};
+use crate::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry, StoredEntry};
 use crate::domain::{Alert, AlertState, EvidenceKind, Incident};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -16,9 +16,15 @@ pub enum EventKind {
     Anomaly,
     LogPattern,
     Approved,
+    /// A step that ran for real, with its outcome.
+    Ran,
+    Rollback,
     Skipped,
     Rejected,
     Note,
+    /// Write mode unlocked or locked.
+    Mode,
+    Silence,
 }
 
 impl EventKind {
@@ -28,7 +34,11 @@ impl EventKind {
             EventKind::AlertResolved => "alert resolved",
             EventKind::Anomaly => "anomaly",
             EventKind::LogPattern => "log pattern",
-            EventKind::Approved => "approved",
+            EventKind::Approved => "approved (dry run)",
+            EventKind::Ran => "ran",
+            EventKind::Rollback => "rollback",
+            EventKind::Mode => "write mode",
+            EventKind::Silence => "silence",
             EventKind::Skipped => "skipped",
             EventKind::Rejected => "rejected",
             EventKind::Note => "note",
@@ -132,32 +142,10 @@ pub fn build(
         .cloned()
         .collect();
     for r in &actions {
-        let e = &r.entry;
-        let kind = match e.decision {
-            Decision::Approved => EventKind::Approved,
-            Decision::Skipped => EventKind::Skipped,
-            Decision::Rejected => EventKind::Rejected,
-            Decision::Note => EventKind::Note,
-        };
-        let mut text = format!(
-            "{} step {} \"{}\" of runbook {} ({}, by {})",
-            e.decision.as_str(),
-            e.step_index + 1,
-            e.step_title,
-            e.runbook_id,
-            e.mode.as_str().replace('_', " "),
-            e.operator
-        );
-        if !e.command.is_empty() {
-            text.push_str(&format!(": `{}`", e.command));
-        }
-        if let Some(note) = &e.note {
-            text.push_str(&format!(" — {note}"));
-        }
         events.push(TimelineEvent {
-            at: e.ts,
-            kind,
-            text,
+            at: r.entry.ts,
+            kind: action_kind(&r.entry),
+            text: action_text(&r.entry),
         });
     }
     events.sort_by(|a, b| a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)));
@@ -167,6 +155,77 @@ pub fn build(
         events,
         actions,
     }
+}
+
+fn action_kind(e: &RemediationEntry) -> EventKind {
+    match (e.kind, e.decision, e.mode) {
+        (EntryKind::Mode, ..) => EventKind::Mode,
+        (EntryKind::Silence, ..) => EventKind::Silence,
+        (EntryKind::Rollback, ..) => EventKind::Rollback,
+        (_, Decision::Approved, Mode::Real) => EventKind::Ran,
+        (_, Decision::Approved, Mode::DryRun) => EventKind::Approved,
+        (_, Decision::Skipped, _) => EventKind::Skipped,
+        (_, Decision::Rejected, _) => EventKind::Rejected,
+        (_, Decision::Note, _) => EventKind::Note,
+    }
+}
+
+/// "exit 0 in 1.2 s" for a real run, else nothing.
+fn outcome(e: &RemediationEntry) -> Option<String> {
+    if e.mode != Mode::Real || !matches!(e.kind, EntryKind::Step | EntryKind::Rollback) {
+        return None;
+    }
+    if e.decision != Decision::Approved {
+        return None;
+    }
+    let secs = e
+        .duration_ms
+        .map(|ms| format!(" in {:.1} s", ms as f64 / 1000.0))
+        .unwrap_or_default();
+    Some(match e.exit_code {
+        Some(code) => format!("exit {code}{secs}"),
+        None => format!("killed{secs}"),
+    })
+}
+
+/// One line for a remediation row: what, which step, how it went, by whom.
+fn action_text(e: &RemediationEntry) -> String {
+    if matches!(e.kind, EntryKind::Mode | EntryKind::Silence) {
+        let mut text = format!("{} (by {})", e.command, e.who());
+        if let Some(note) = &e.note {
+            text.push_str(&format!(" — {note}"));
+        }
+        return text;
+    }
+    let verb = match (e.kind, e.decision, e.mode) {
+        (EntryKind::Rollback, _, Mode::Real) => "rolled back",
+        (EntryKind::Rollback, ..) => "rollback approved (dry run) for",
+        (_, Decision::Approved, Mode::Real) => "ran",
+        (_, Decision::Approved, _) => "approved (dry run)",
+        (_, d, _) => d.as_str(),
+    };
+    let mut text = format!(
+        "{verb} step {} \"{}\" of runbook {} (by {})",
+        e.step_index + 1,
+        e.step_title,
+        e.runbook_id,
+        e.who()
+    );
+    if !e.command.is_empty() {
+        text.push_str(&format!(": `{}`", e.command));
+    }
+    let outcome = outcome(e);
+    if let Some(o) = &outcome {
+        text.push_str(&format!(" → {o}"));
+    }
+    for c in &e.checks {
+        text.push_str(&format!("; {} check `{}`: {}", c.when, c.query, c.result));
+    }
+    // A real run's note is its outcome summary, already shown.
+    if let Some(note) = e.note.as_ref().filter(|_| outcome.is_none()) {
+        text.push_str(&format!(" — {note}"));
+    }
+    text
 }
 
 pub fn to_json(t: &Timeline) -> serde_json::Result<String> {
@@ -258,25 +317,57 @@ pub fn to_markdown(t: &Timeline) -> String {
     for r in &t.actions {
         let e = &r.entry;
         md.push_str(&format!(
-            "- {} — {} step {} \"{}\" of `{}` ({}, by {} on {}), log #{}{}\n",
+            "- {} — {} (on {}), log #{}\n",
             fmt(e.ts),
-            e.decision.as_str(),
-            e.step_index + 1,
-            md_escape(&e.step_title),
-            e.runbook_id,
-            e.mode.as_str().replace('_', " "),
-            md_escape(&e.operator),
+            md_escape(&action_text(e)),
             md_escape(&e.host),
             r.seq,
-            if e.command.is_empty() {
-                String::new()
-            } else {
-                format!(": `{}`", e.command.replace('`', "'"))
-            }
         ));
+        if let (Some(output), Mode::Real) = (e.output.as_deref(), e.mode) {
+            let total = output.lines().count();
+            md.push_str("\n  ```text\n");
+            for line in output.lines().take(MD_OUTPUT_LINES) {
+                md.push_str(&format!("  {}\n", line.replace("```", "` ` `")));
+            }
+            if total > MD_OUTPUT_LINES {
+                md.push_str(&format!(
+                    "  … ({} more lines in log #{})\n",
+                    total - MD_OUTPUT_LINES,
+                    r.seq
+                ));
+            }
+            md.push_str("  ```\n\n");
+            if let Some(digest) = &e.output_digest {
+                md.push_str(&format!(
+                    "  Output: {} bytes, SHA-256 `{digest}`.\n\n",
+                    e.output_bytes.unwrap_or(0)
+                ));
+            }
+        }
     }
     md.push_str("\n## Follow-ups\n\n- [ ] Confirm the suspected cause and record the real one.\n");
     md.push_str("- [ ] Decide what would have caught this earlier (alert, dashboard, test).\n");
+    for r in &t.actions {
+        let e = &r.entry;
+        let todo = match (e.kind, e.decision, e.mode) {
+            (EntryKind::Step, Decision::Approved, Mode::Real) if e.exit_code != Some(0) => {
+                Some(format!("failed ({})", outcome(e).unwrap_or_default()))
+            }
+            (EntryKind::Step, Decision::Skipped, _) => Some("was skipped".to_string()),
+            (EntryKind::Step, Decision::Rejected, _) => Some("was rejected".to_string()),
+            _ => None,
+        };
+        if let Some(todo) = todo {
+            md.push_str(&format!(
+                "- [ ] Step {} \"{}\" of `{}` {todo}: follow up (log #{}).\n",
+                e.step_index + 1,
+                md_escape(&e.step_title),
+                e.runbook_id,
+                r.seq
+            ));
+        }
+    }
+
     for r in &i.runbooks {
         md.push_str(&format!(
             "- [ ] Review runbook `{}` ({}) against what was done.\n",
@@ -289,6 +380,117 @@ pub fn to_markdown(t: &Timeline) -> String {
         fmt(t.generated_at)
     ));
     md
+}
+
+/// Lines of a step's output quoted in the Markdown (the log keeps the bounded whole).
+const MD_OUTPUT_LINES: usize = 20;
+
+/// A self-contained HTML page (no scripts, no external resources) with the same sections as
+/// the Markdown draft. Every text is HTML-escaped.
+pub fn to_html(t: &Timeline) -> String {
+    let i = &t.incident;
+    let fmt = |d: DateTime<Utc>| d.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let mut h =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(&format!(
+        "<title>Postmortem draft: {} — {}</title>\n",
+        html_escape(&i.id),
+        html_escape(&i.title)
+    ));
+    h.push_str(
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+         table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.25rem .5rem;\
+         text-align:left;vertical-align:top}pre{background:#f4f4f4;padding:.5rem;overflow-x:auto}</style>\n\
+         </head>\n<body>\n",
+    );
+    h.push_str(&format!(
+        "<h1>Postmortem draft: {} — {}</h1>\n<h2>Summary</h2>\n<ul><li>Severity: {}</li>\
+         <li>Services: {}</li><li>Alerts grouped: {}</li><li>Rank when exported: {} (score {:.2})</li></ul>\n",
+        html_escape(&i.id),
+        html_escape(&i.title),
+        i.severity.as_str(),
+        html_escape(&i.services.join(", ")),
+        i.members.len(),
+        i.rank,
+        i.score
+    ));
+    h.push_str(&format!(
+        "<h2>Impact window</h2>\n<p>Started {}; exported {}.</p>\n",
+        fmt(i.started_at),
+        fmt(t.generated_at)
+    ));
+    h.push_str(
+        "<h2>Timeline</h2>\n<table>\n<tr><th>Time (UTC)</th><th>Event</th><th>Detail</th></tr>\n",
+    );
+    for e in &t.events {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.kind.label(),
+            html_escape(&e.text)
+        ));
+    }
+    h.push_str("</table>\n<h2>Suspected cause</h2>\n");
+    match i.root_cause() {
+        Some(c) => {
+            h.push_str(&format!(
+                "<p><strong>{}</strong>{} — confidence {:.0}%.</p>\n<ul>\n",
+                html_escape(&c.service),
+                c.alert
+                    .as_deref()
+                    .map(|a| format!(" ({})", html_escape(a)))
+                    .unwrap_or_default(),
+                c.confidence * 100.0
+            ));
+            for e in &c.evidence {
+                let kind = if e.kind == EvidenceKind::Fact {
+                    "fact"
+                } else {
+                    "inference"
+                };
+                h.push_str(&format!("<li>{kind}: {}</li>\n", html_escape(&e.text)));
+            }
+            h.push_str("</ul>\n");
+        }
+        None => h.push_str("<p>No cause candidate.</p>\n"),
+    }
+    h.push_str("<h2>Actions taken</h2>\n");
+    if t.actions.is_empty() {
+        h.push_str("<p>None recorded.</p>\n");
+    }
+    for r in &t.actions {
+        let e = &r.entry;
+        h.push_str(&format!(
+            "<p>{} — {} (on {}), log #{}</p>\n",
+            fmt(e.ts),
+            html_escape(&action_text(e)),
+            html_escape(&e.host),
+            r.seq
+        ));
+        if let (Some(output), Mode::Real) = (e.output.as_deref(), e.mode) {
+            h.push_str(&format!("<pre>{}</pre>\n", html_escape(output)));
+        }
+    }
+    h.push_str(&format!(
+        "<p><em>Generated by pagerpilot at {}.</em></p>\n</body>\n</html>\n",
+        fmt(t.generated_at)
+    ));
+    h
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes characters that would change Markdown structure in running text.

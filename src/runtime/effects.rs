@@ -82,6 +82,13 @@ impl EffectRunner {
                     let _ = tx.send(Msg::Exported(result));
                 });
             }
+            Effect::Execute(run) => {
+                // TEMPORARY until the executor lands.
+                let _ = tx.send(Msg::Executed {
+                    request: run.request,
+                    result: Err("execution is not available in this build".into()),
+                });
+            }
             Effect::Quit => {}
         }
     }

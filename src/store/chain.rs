@@ -13,6 +13,9 @@
 //! field(mode) field(decision)            "dry_run" | "real"; "approved" | "skipped" | ...
 //! opt(exit_code)                         decimal
 //! opt(output) opt(note)
+//! -- version 2 rows only (domain tag "pagerpilot.remediation_log.v2") --
+//! field(kind)                            "step" | "rollback" | "mode" | "silence"
+//! opt(display_name) opt(duration_ms) opt(output_digest) opt(output_bytes) opt(checks)
 //!
 //! field(s) = 0x01 || u64 big-endian byte length of s || UTF-8 bytes of s
 //! opt(None) = 0x00;  opt(Some(s)) = field(s)
@@ -26,7 +29,11 @@ use sha2::{Digest, Sha256};
 /// `prev_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-const DOMAIN_TAG: &[u8] = b"pagerpilot.remediation_log.v1";
+const DOMAIN_TAG_V1: &[u8] = b"pagerpilot.remediation_log.v1";
+const DOMAIN_TAG_V2: &[u8] = b"pagerpilot.remediation_log.v2";
+
+/// The hash format new rows are written with.
+pub const CURRENT_HASH_VERSION: i64 = 2;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -48,12 +55,22 @@ pub struct RowText<'a> {
     pub exit_code: Option<i64>,
     pub output: Option<&'a str>,
     pub note: Option<&'a str>,
+    /// 1: rows written before the fields below existed (they must be empty); 2: current.
+    pub hash_version: i64,
+    pub kind: &'a str,
+    pub display_name: Option<&'a str>,
+    pub duration_ms: Option<i64>,
+    pub output_digest: Option<&'a str>,
+    pub output_bytes: Option<i64>,
+    /// JSON array of check records, as stored.
+    pub checks: Option<&'a str>,
 }
 
 /// The canonical serialization described in the module docs.
 pub fn canonical_bytes(row: &RowText<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + row.command.len() + row.output.map_or(0, str::len));
-    out.extend_from_slice(DOMAIN_TAG);
+    let v2 = row.hash_version >= 2;
+    out.extend_from_slice(if v2 { DOMAIN_TAG_V2 } else { DOMAIN_TAG_V1 });
     let field = |out: &mut Vec<u8>, s: &str| {
         out.push(1);
         out.extend_from_slice(&(s.len() as u64).to_be_bytes());
@@ -78,6 +95,14 @@ pub fn canonical_bytes(row: &RowText<'_>) -> Vec<u8> {
     opt(&mut out, row.exit_code.map(|c| c.to_string()).as_deref());
     opt(&mut out, row.output);
     opt(&mut out, row.note);
+    if v2 {
+        field(&mut out, row.kind);
+        opt(&mut out, row.display_name);
+        opt(&mut out, row.duration_ms.map(|d| d.to_string()).as_deref());
+        opt(&mut out, row.output_digest);
+        opt(&mut out, row.output_bytes.map(|b| b.to_string()).as_deref());
+        opt(&mut out, row.checks);
+    }
     out
 }
 
@@ -113,6 +138,13 @@ mod tests {
             exit_code: None,
             output: None,
             note: None,
+            hash_version: 2,
+            kind: "step",
+            display_name: None,
+            duration_ms: None,
+            output_digest: None,
+            output_bytes: None,
+            checks: None,
         }
     }
 
@@ -141,5 +173,53 @@ mod tests {
         assert_ne!(base, row_hash(&empty));
         let other_seq = RowText { seq: 2, ..row() };
         assert_ne!(base, row_hash(&other_seq));
+    }
+
+    #[test]
+    fn version_two_fields_are_covered_and_the_version_changes_the_hash() {
+        let base = row_hash(&row());
+        for changed in [
+            RowText {
+                kind: "rollback",
+                ..row()
+            },
+            RowText {
+                display_name: Some("Ana"),
+                ..row()
+            },
+            RowText {
+                duration_ms: Some(5),
+                ..row()
+            },
+            RowText {
+                output_digest: Some("ab"),
+                ..row()
+            },
+            RowText {
+                output_bytes: Some(0),
+                ..row()
+            },
+            RowText {
+                checks: Some("[]"),
+                ..row()
+            },
+            RowText {
+                hash_version: 1,
+                ..row()
+            },
+        ] {
+            assert_ne!(base, row_hash(&changed), "{changed:?}");
+        }
+        // A version 1 row ignores the new fields (they are checked to be empty elsewhere).
+        let v1 = RowText {
+            hash_version: 1,
+            ..row()
+        };
+        let v1_with_kind = RowText {
+            hash_version: 1,
+            kind: "mode",
+            ..row()
+        };
+        assert_eq!(row_hash(&v1), row_hash(&v1_with_kind));
     }
 }

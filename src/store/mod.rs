@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 use crate::domain::remediation::{RemediationEntry, StoredEntry};
+use redact::Redactor;
 
 pub use chain::GENESIS_HASH;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
@@ -26,6 +27,8 @@ pub struct VerifyReport {
     pub rows: usize,
     /// Sequence number of the first bad row and what is wrong with it.
     pub first_bad: Option<(i64, String)>,
+    /// Hash of the last row: write it down elsewhere to detect a rewrite of the whole chain.
+    pub head: Option<String>,
 }
 
 impl VerifyReport {
@@ -116,12 +119,17 @@ impl std::fmt::Debug for StoreHandle {
 impl Store {
     /// Opens (or creates) the log at `path`: parent directories, WAL, busy timeout, migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, Redactor::default())
+    }
+
+    /// Like [`Store::open`], redacting the configured secrets and patterns too.
+    pub fn open_with(path: &Path, redactor: Redactor) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
         let (tx, rx) = mpsc::channel();
         let owned = path.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("pagerpilot-store".into())
-            .spawn(move || serve(conn, rx, owned))
+            .spawn(move || serve(conn, rx, owned, redactor))
             .map_err(|source| StoreError::Spawn {
                 path: path.to_path_buf(),
                 source,
@@ -208,12 +216,13 @@ fn serve(
     mut conn: Connection,
     rx: mpsc::Receiver<Request>,
     path: PathBuf,
+    redactor: Redactor,
 ) -> Result<(), StoreError> {
     while let Ok(request) = rx.recv() {
         // A caller that gave up waiting has dropped its receiver; nothing to do about that here.
         match request {
             Request::Append(entry, reply) => {
-                let _ = reply.send(rows::append(&mut conn, &path, *entry));
+                let _ = reply.send(rows::append(&mut conn, &path, &redactor, *entry));
             }
             Request::List(incident, reply) => {
                 let _ = reply.send(rows::list(&conn, &path, incident.as_deref()));

@@ -81,9 +81,62 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// The built-in rules plus the deployment's own: exact secret values (tokens and passwords read
+/// from the configuration) and extra patterns (`redact = [...]` in the config file; the whole
+/// match becomes `[REDACTED]`).
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    /// Longest first, so a secret containing another is replaced whole.
+    values: Vec<String>,
+    patterns: Vec<Regex>,
+}
+
+impl Redactor {
+    pub fn new(values: impl IntoIterator<Item = String>, patterns: Vec<Regex>) -> Redactor {
+        let mut values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        Redactor { values, patterns }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for value in &self.values {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), REDACTED);
+            }
+        }
+        for re in &self.patterns {
+            if re.is_match(&out) {
+                out = re.replace_all(&out, REDACTED).into_owned();
+            }
+        }
+        redact(&out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configured_values_and_patterns_are_redacted_too() {
+        let r = Redactor::new(
+            [
+                "s3cr3t-token".to_string(),
+                "s3cr3t".to_string(),
+                String::new(),
+            ],
+            vec![Regex::new(r"ticket-\d+").expect("valid")],
+        );
+        assert_eq!(
+            r.redact("curl -d s3cr3t-token x; echo s3cr3t ticket-42 ok"),
+            "curl -d [REDACTED] x; echo [REDACTED] [REDACTED] ok"
+        );
+        // The built-in rules still apply.
+        assert_eq!(r.redact("password=hunter2"), "password=[REDACTED]");
+        assert_eq!(Redactor::default().redact("plain text"), "plain text");
+    }
 
     #[test]
     fn common_secrets_are_redacted() {

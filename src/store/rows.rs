@@ -5,13 +5,17 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use super::chain::{row_hash, RowText, GENESIS_HASH};
-use super::redact::redact;
+use super::chain::{row_hash, RowText, CURRENT_HASH_VERSION, GENESIS_HASH};
+use super::redact::Redactor;
 use super::{StoreError, VerifyReport};
-use crate::domain::remediation::{Decision, Mode, RemediationEntry, StoredEntry};
+use crate::domain::remediation::{
+    CheckRecord, Decision, EntryKind, Mode, RemediationEntry, StoredEntry,
+};
 
 const COLUMNS: &str = "seq, ts, operator, host, incident_id, runbook_id, step_index, step_title, \
-                       command, mode, decision, exit_code, output, note, prev_hash, hash";
+                       command, mode, decision, exit_code, output, note, prev_hash, hash, \
+                       hash_version, kind, display_name, duration_ms, output_digest, output_bytes, \
+                       checks";
 
 /// One row as stored, all text (what the hash covers).
 struct RawRow {
@@ -31,6 +35,13 @@ struct RawRow {
     note: Option<String>,
     prev_hash: String,
     hash: String,
+    hash_version: i64,
+    kind: String,
+    display_name: Option<String>,
+    duration_ms: Option<i64>,
+    output_digest: Option<String>,
+    output_bytes: Option<i64>,
+    checks: Option<String>,
 }
 
 impl RawRow {
@@ -52,6 +63,13 @@ impl RawRow {
             note: r.get(13)?,
             prev_hash: r.get(14)?,
             hash: r.get(15)?,
+            hash_version: r.get(16)?,
+            kind: r.get(17)?,
+            display_name: r.get(18)?,
+            duration_ms: r.get(19)?,
+            output_digest: r.get(20)?,
+            output_bytes: r.get(21)?,
+            checks: r.get(22)?,
         })
     }
 
@@ -72,7 +90,24 @@ impl RawRow {
             exit_code: self.exit_code,
             output: self.output.as_deref(),
             note: self.note.as_deref(),
+            hash_version: self.hash_version,
+            kind: &self.kind,
+            display_name: self.display_name.as_deref(),
+            duration_ms: self.duration_ms,
+            output_digest: self.output_digest.as_deref(),
+            output_bytes: self.output_bytes,
+            checks: self.checks.as_deref(),
         }
+    }
+
+    /// A version 1 hash does not cover the later columns, so they must be at their defaults.
+    fn v1_extras_empty(&self) -> bool {
+        self.kind == "step"
+            && self.display_name.is_none()
+            && self.duration_ms.is_none()
+            && self.output_digest.is_none()
+            && self.output_bytes.is_none()
+            && self.checks.is_none()
     }
 
     fn into_entry(self, path: &Path) -> Result<StoredEntry, StoreError> {
@@ -103,6 +138,23 @@ impl RawRow {
             "note" => Decision::Note,
             other => return Err(corrupt(format!("decision {other:?}"))),
         };
+        let kind =
+            EntryKind::parse(&self.kind).ok_or_else(|| corrupt(format!("kind {:?}", self.kind)))?;
+        let duration_ms = self
+            .duration_ms
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|_| corrupt(format!("duration_ms {:?}", self.duration_ms)))?;
+        let output_bytes = self
+            .output_bytes
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|_| corrupt(format!("output_bytes {:?}", self.output_bytes)))?;
+        let checks: Vec<CheckRecord> = match self.checks.as_deref() {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| corrupt(format!("checks are not valid JSON: {e}")))?,
+        };
         Ok(StoredEntry {
             seq: self.seq,
             entry: RemediationEntry {
@@ -119,6 +171,12 @@ impl RawRow {
                 exit_code,
                 output: self.output,
                 note: self.note,
+                kind,
+                display_name: self.display_name,
+                duration_ms,
+                output_digest: self.output_digest,
+                output_bytes,
+                checks,
             },
             prev_hash: self.prev_hash,
             hash: self.hash,
@@ -140,6 +198,7 @@ fn sql_error(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError 
 pub fn append(
     conn: &mut Connection,
     path: &Path,
+    redactor: &Redactor,
     entry: RemediationEntry,
 ) -> Result<StoredEntry, StoreError> {
     let fail = sql_error(path, "appending to remediation_log");
@@ -147,6 +206,39 @@ pub fn append(
         path: path.to_path_buf(),
         what: format!("step_index {} is too large", entry.step_index),
     })?;
+    let to_i64 = |what: &str, v: u64| {
+        i64::try_from(v).map_err(|_| StoreError::Invalid {
+            path: path.to_path_buf(),
+            what: format!("{what} {v} is too large"),
+        })
+    };
+    let duration_ms = entry
+        .duration_ms
+        .map(|d| to_i64("duration_ms", d))
+        .transpose()?;
+    let output_bytes = entry
+        .output_bytes
+        .map(|b| to_i64("output_bytes", b))
+        .transpose()?;
+    let checks = if entry.checks.is_empty() {
+        None
+    } else {
+        let redacted: Vec<CheckRecord> = entry
+            .checks
+            .iter()
+            .map(|c| CheckRecord {
+                when: c.when.clone(),
+                query: redactor.redact(&c.query),
+                result: redactor.redact(&c.result),
+            })
+            .collect();
+        Some(
+            serde_json::to_string(&redacted).map_err(|e| StoreError::Invalid {
+                path: path.to_path_buf(),
+                what: format!("checks cannot be serialised: {e}"),
+            })?,
+        )
+    };
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(&fail)?;
@@ -171,18 +263,25 @@ pub fn append(
         runbook_id: entry.runbook_id,
         step_index,
         step_title: entry.step_title,
-        command: redact(&entry.command),
+        command: redactor.redact(&entry.command),
         mode: entry.mode.as_str().to_string(),
         decision: entry.decision.as_str().to_string(),
         exit_code: entry.exit_code.map(i64::from),
-        output: entry.output.as_deref().map(redact),
-        note: entry.note.as_deref().map(redact),
+        output: entry.output.as_deref().map(|o| redactor.redact(o)),
+        note: entry.note.as_deref().map(|n| redactor.redact(n)),
         prev_hash,
         hash: String::new(),
+        hash_version: CURRENT_HASH_VERSION,
+        kind: entry.kind.as_str().to_string(),
+        display_name: entry.display_name.as_deref().map(|d| redactor.redact(d)),
+        duration_ms,
+        output_digest: entry.output_digest,
+        output_bytes,
+        checks,
     };
     raw.hash = row_hash(&raw.text());
     tx.execute(
-        &format!("INSERT INTO remediation_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+        &format!("INSERT INTO remediation_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
         params![
             raw.seq,
             raw.ts,
@@ -200,6 +299,13 @@ pub fn append(
             raw.note,
             raw.prev_hash,
             raw.hash,
+            raw.hash_version,
+            raw.kind,
+            raw.display_name,
+            raw.duration_ms,
+            raw.output_digest,
+            raw.output_bytes,
+            raw.checks,
         ],
     )
     .map_err(&fail)?;
@@ -245,6 +351,7 @@ pub fn verify(conn: &Connection, path: &Path) -> Result<VerifyReport, StoreError
     let mut report = VerifyReport {
         rows: 0,
         first_bad: None,
+        head: None,
     };
     let mut previous: Option<(i64, String)> = None;
     for row in rows {
@@ -255,6 +362,7 @@ pub fn verify(conn: &Connection, path: &Path) -> Result<VerifyReport, StoreError
         }
         previous = Some((row.seq, row.hash));
     }
+    report.head = previous.map(|(_, hash)| hash);
     Ok(report)
 }
 
@@ -281,6 +389,12 @@ fn check(row: &RawRow, previous: Option<&(i64, String)>) -> Option<String> {
             short(&row.prev_hash),
             short(expected_prev)
         ));
+    }
+    if row.hash_version == 1 && !row.v1_extras_empty() {
+        return Some(
+            "a row written with hash version 1 has later columns filled in; the row was changed after it was written"
+                .to_string(),
+        );
     }
     let computed = row_hash(&row.text());
     if computed != row.hash {

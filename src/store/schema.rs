@@ -15,7 +15,7 @@ use super::StoreError;
 pub const APPLICATION_ID: i64 = 0x5047_504C;
 
 /// Migrations in order; `user_version` = how many have run.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -64,6 +64,19 @@ SELECT incident_id,
        group_concat(DISTINCT runbook_id) AS runbooks
 FROM remediation_log
 GROUP BY incident_id;
+"#;
+
+/// Run details and the kind of action. Rows written before have `hash_version` 1 and these
+/// columns empty (`verify` checks that, since a version 1 hash does not cover them).
+const V2: &str = r#"
+ALTER TABLE remediation_log ADD COLUMN hash_version  INTEGER NOT NULL DEFAULT 1 CHECK (hash_version IN (1, 2));
+ALTER TABLE remediation_log ADD COLUMN kind          TEXT    NOT NULL DEFAULT 'step'
+    CHECK (kind IN ('step', 'rollback', 'mode', 'silence'));
+ALTER TABLE remediation_log ADD COLUMN display_name  TEXT;
+ALTER TABLE remediation_log ADD COLUMN duration_ms   INTEGER CHECK (duration_ms >= 0);
+ALTER TABLE remediation_log ADD COLUMN output_digest TEXT    CHECK (length(output_digest) = 64);
+ALTER TABLE remediation_log ADD COLUMN output_bytes  INTEGER CHECK (output_bytes >= 0);
+ALTER TABLE remediation_log ADD COLUMN checks        TEXT;
 "#;
 
 /// Opens `path`, creating parent directories and the schema as needed.

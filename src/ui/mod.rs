@@ -47,8 +47,12 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::Stepper => screens::stepper::render(app, theme, frame, main),
     }
     status::render(app, theme, frame, status_area);
-    if app.overlay == Some(Overlay::Help) {
-        screens::help::render(app, theme, frame, main);
+    match &app.overlay {
+        Some(Overlay::Help) => screens::help::render(app, theme, frame, main),
+        Some(Overlay::Confirm(_) | Overlay::Input { .. }) => {
+            screens::dialog::render(app, theme, frame, main)
+        }
+        _ => {}
     }
 }
 

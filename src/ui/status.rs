@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::text::{age, fit, fit_line, hhmm_dt, span, width};
 use super::theme::{Role, Theme};
-use crate::app::{Action, App, Health, Layer, Overlay, RunMode, SourceStatus};
+use crate::app::{Access, Action, App, Health, Layer, Overlay, RunMode, SourceStatus};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = area.width as usize;
@@ -36,6 +36,17 @@ fn top_line(app: &App, theme: &Theme, w: usize) -> Line<'static> {
             theme.style(Role::Demo),
         ));
         left.push(Span::raw(" "));
+    }
+    match app.access {
+        Access::Write => {
+            left.push(span(" WRITE ", theme.style(Role::Destructive)));
+            left.push(Span::raw(" "));
+        }
+        Access::ReadOnly => {
+            left.push(span(" READ-ONLY ", theme.style(Role::Banner)));
+            left.push(Span::raw(" "));
+        }
+        Access::DryRun => {}
     }
     let hints = global_hints(app, theme);
     let hw: usize = hints.iter().map(|s| width(&s.content)).sum();

@@ -2,6 +2,7 @@
 
 pub mod detail;
 mod detail_parts;
+pub mod dialog;
 pub mod help;
 pub mod incidents;
 pub mod log;

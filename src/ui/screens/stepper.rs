@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{empty_state, lines, scroll_offset, section};
-use crate::app::{App, StepState, StepStatus, Stepper};
+use crate::app::{Access, App, RollbackStatus, StepState, StepStatus, Stepper};
 use crate::domain::runbook::Risk;
 use crate::ui::text::{clean_multiline, fit, reflow, span, wrapped_rows};
 use crate::ui::theme::{Role, Theme};
@@ -31,10 +31,19 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let text = "DRY RUN — nothing will be executed; approved steps are only logged";
+    let text = match app.access {
+        Access::DryRun => "DRY RUN — nothing will be executed; approved steps are only logged · W unlocks write mode",
+        Access::ReadOnly => "READ-ONLY — nothing runs and no silences; approvals are logged as dry runs",
+        Access::Write => "WRITE MODE — approving a step RUNS its command on this machine · W locks",
+    };
+    let banner_role = if app.access == Access::Write {
+        Role::Destructive
+    } else {
+        Role::Banner
+    };
     frame.render_widget(
         Paragraph::new(fit(text, banner.width as usize))
-            .style(theme.style(Role::Banner))
+            .style(theme.style(banner_role))
             .alignment(ratatui::layout::Alignment::Center),
         banner,
     );
@@ -45,13 +54,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             .spacing(1)
             .areas(body);
         steps(theme, frame, left, st, true);
-        current(theme, frame, right, st);
+        current(app, theme, frame, right, st);
     } else {
         let list_h = (st.steps.len() as u16 + 1).min(body.height / 3).max(2);
         let [top, bottom] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(body);
         steps(theme, frame, top, st, false);
-        current(theme, frame, bottom, st);
+        current(app, theme, frame, bottom, st);
     }
 }
 
@@ -80,13 +89,21 @@ fn progress(theme: &Theme, st: &Stepper) -> Line<'static> {
     }
     let count = |f: fn(&StepStatus) -> bool| st.steps.iter().filter(|s| f(&s.status)).count();
     let logged = count(|s| matches!(s, StepStatus::DryRun { .. }));
+    let ran = count(|s| matches!(s, StepStatus::Ran { .. }));
     let skipped = count(|s| matches!(s, StepStatus::Skipped { .. }));
+    let rejected = count(|s| matches!(s, StepStatus::Rejected { .. }));
     let failed = count(|s| matches!(s, StepStatus::Failed(_)));
     let mut text = format!(
         "{} of {} steps decided: {logged} approved (dry run), {skipped} skipped",
-        logged + skipped,
+        logged + skipped + ran + rejected,
         st.steps.len()
     );
+    if ran > 0 {
+        text.push_str(&format!(", {ran} run"));
+    }
+    if rejected > 0 {
+        text.push_str(&format!(", {rejected} rejected"));
+    }
     if failed > 0 {
         text.push_str(&format!(", {failed} not logged (store error)"));
     }
@@ -107,7 +124,35 @@ fn status_span(theme: &Theme, status: &StepStatus) -> Span<'static> {
         StepStatus::Saving { .. } => span("saving…", theme.style(Role::Warning)),
         StepStatus::DryRun { seq } => span(format!("dry run logged #{seq}"), theme.style(Role::Ok)),
         StepStatus::Skipped { seq } => span(format!("skipped #{seq}"), theme.style(Role::Muted)),
+        StepStatus::Rejected { seq } => span(format!("rejected #{seq}"), theme.style(Role::Muted)),
+        StepStatus::Running { .. } => span("running…", theme.style(Role::Warning)),
+        StepStatus::Ran {
+            seq,
+            ok: true,
+            summary,
+        } => span(format!("ran #{seq}: {summary}"), theme.style(Role::Ok)),
+        StepStatus::Ran {
+            seq,
+            ok: false,
+            summary,
+        } => span(format!("ran #{seq}: {summary}"), theme.style(Role::Error)),
         StepStatus::Failed(e) => span(format!("failed: {e}"), theme.style(Role::Error)),
+    }
+}
+
+fn rollback_span(theme: &Theme, status: &RollbackStatus) -> Span<'static> {
+    match status {
+        RollbackStatus::Running { .. } => span("rollback running…", theme.style(Role::Warning)),
+        RollbackStatus::Saving { .. } => span("rollback saving…", theme.style(Role::Warning)),
+        RollbackStatus::Done { seq, summary } if summary.is_empty() => {
+            span(format!("rollback logged #{seq}"), theme.style(Role::Ok))
+        }
+        RollbackStatus::Done { seq, summary } => {
+            span(format!("rollback #{seq}: {summary}"), theme.style(Role::Ok))
+        }
+        RollbackStatus::Failed(e) => {
+            span(format!("rollback failed: {e}"), theme.style(Role::Error))
+        }
     }
 }
 
@@ -151,7 +196,7 @@ fn steps(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper, two_lines: 
     lines(frame, inner, rows);
 }
 
-fn current(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
+fn current(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
     let Some(step) = st.current_step() else {
         let msg = "this runbook has no steps";
         lines(
@@ -178,6 +223,32 @@ fn current(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
             status_span(theme, &step.status),
         ]),
     ];
+    let mut facts = vec![span(
+        format!("timeout {}", crate::ui::text::duration_short(step.timeout)),
+        muted,
+    )];
+    if step.interactive {
+        facts.push(span(" · interactive (takes over the terminal)", muted));
+    }
+    match &step.rollback {
+        Some(Ok(_)) => facts.push(span(" · u: rollback", muted)),
+        Some(Err(e)) => facts.push(span(
+            format!(" · rollback unusable: {e}"),
+            theme.style(Role::Error),
+        )),
+        None => {}
+    }
+    if let Some(r) = &step.rollback_status {
+        facts.push(span(" · ", muted));
+        facts.push(rollback_span(theme, r));
+    }
+    head.push(Line::from(facts));
+    for check in &step.checks {
+        head.push(Line::from(vec![
+            span(format!("{} check ({}): ", check.when, check.lang), muted),
+            span(clean_multiline(&check.query), theme.style(Role::Command)),
+        ]));
+    }
     if step.risk == Risk::Destructive {
         head.push(Line::from(span(
             "destructive: check the target in the command below before approving",
@@ -189,7 +260,7 @@ fn current(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
     let cmd_rows = (wrapped_rows(&cmd_text, text_w) as u16 + 2).clamp(3, (inner.height / 2).max(3));
     let prose = clean_multiline(&reflow(&step.prose));
     let prose_rows = wrapped_rows(&prose, inner.width as usize) as u16 + 1;
-    let [h, p, c, _] = Layout::vertical([
+    let [h, p, c, out] = Layout::vertical([
         Constraint::Length(head.len() as u16 + 1),
         Constraint::Max(prose_rows),
         Constraint::Length(cmd_rows),
@@ -221,6 +292,38 @@ fn current(theme: &Theme, frame: &mut Frame, area: Rect, st: &Stepper) {
             .wrap(Wrap { trim: false })
             .block(block),
         c,
+    );
+    if let StepStatus::Ran { seq, .. } = &step.status {
+        output_panel(app, theme, frame, out, *seq);
+    }
+}
+
+/// The captured output of a step that ran (the stored, bounded and redacted copy).
+fn output_panel(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, seq: i64) {
+    if area.height < 3 {
+        return;
+    }
+    let Some(row) = app.log.iter().find(|r| r.seq == seq) else {
+        return;
+    };
+    let output = clean_multiline(row.entry.output.as_deref().unwrap_or(""));
+    let shown: Vec<&str> = output.lines().collect();
+    let room = area.height.saturating_sub(2) as usize;
+    let tail = shown[shown.len().saturating_sub(room)..].join("\n");
+    let title = match row.entry.exit_code {
+        Some(code) => format!(
+            " Output (exit {code}, last {} lines) ",
+            room.min(shown.len())
+        ),
+        None => " Output ".to_string(),
+    };
+    frame.render_widget(
+        Paragraph::new(tail).style(theme.style(Role::Text)).block(
+            Block::bordered()
+                .border_style(theme.style(Role::Border))
+                .title(span(title, theme.style(Role::Title))),
+        ),
+        area,
     );
 }
 
