@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Overrides;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,6 +37,55 @@ pub struct Common {
     /// Fix the clock at this instant (RFC 3339); useful for reproducible demo output.
     #[arg(long, global = true, value_name = "RFC3339", hide = true)]
     pub at: Option<String>,
+    /// Config file; it must exist [default: $XDG_CONFIG_HOME/pagerpilot/config.toml, if present].
+    #[arg(long, global = true, value_name = "FILE", env = "PAGERPILOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Context of the config file to use [default: its current_context, or its only context].
+    #[arg(long, global = true, value_name = "NAME", env = "PAGERPILOT_CONTEXT")]
+    pub context: Option<String>,
+    /// Prometheus base URL; overrides the context's, or is enough on its own without a file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "PAGERPILOT_PROMETHEUS_URL"
+    )]
+    pub prometheus: Option<String>,
+    /// Alertmanager base URL; overrides the context's, or is enough on its own without a file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "PAGERPILOT_ALERTMANAGER_URL"
+    )]
+    pub alertmanager: Option<String>,
+    /// Loki base URL; overrides the context's, or is enough on its own without a file.
+    #[arg(long, global = true, value_name = "URL", env = "PAGERPILOT_LOKI_URL")]
+    pub loki: Option<String>,
+    /// Read-only: runbook steps are shown, never run, whatever the config file says.
+    #[arg(
+        long,
+        global = true,
+        env = "PAGERPILOT_READONLY",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub readonly: bool,
+}
+
+impl Common {
+    /// What the config flags (and their environment variables) ask of
+    /// [`crate::config::resolve()`]. Empty values count as not given.
+    pub fn overrides(&self) -> Overrides {
+        let text = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        Overrides {
+            config: self.config.clone().filter(|p| !p.as_os_str().is_empty()),
+            context: text(&self.context),
+            prometheus: text(&self.prometheus),
+            alertmanager: text(&self.alertmanager),
+            loki: text(&self.loki),
+            readonly: self.readonly,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

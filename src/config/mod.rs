@@ -1,6 +1,23 @@
-//! Where things live: XDG config, data and state directories, and the operator's identity.
+//! Where things live: XDG config, data and state directories, and the operator's identity;
+//! the config file ([`mod@file`]) and its resolution with flags and environment ([`resolve()`]).
+
+pub mod file;
+pub mod resolve;
+pub mod settings;
+pub mod values;
 
 use std::path::{Path, PathBuf};
+
+pub use file::{
+    parse_config, BasicFile, ConfigError, ConfigFile, ContextFile, LokiFile, SourceFile,
+    TopologyFile, WatchFile, DEFAULT_POLL_INTERVAL,
+};
+pub use resolve::{
+    resolve, resolve_config, resolve_with_env, DEFAULT_SERVICE_LABELS, DEFAULT_WATCH_SERVICE_LABEL,
+    DEFAULT_WATCH_STEP,
+};
+pub use settings::{LokiSettings, Origin, Overrides, Settings, SourceSettings, TlsSettings, Watch};
+pub use values::{parse_duration, DurationValue, HttpUrl, Pattern};
 
 /// Resolved locations. Each honours the XDG environment variables on Linux.
 #[derive(Clone, Debug)]
@@ -38,6 +55,11 @@ impl Paths {
 
     pub fn default_log_file(&self) -> PathBuf {
         self.state_dir.join("pagerpilot.log")
+    }
+
+    /// `$XDG_CONFIG_HOME/pagerpilot/config.toml`, read when `--config` is not given.
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
     }
 
     pub fn user_keymap(&self) -> PathBuf {
