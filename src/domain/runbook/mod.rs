@@ -63,6 +63,7 @@
 
 mod parse;
 mod render;
+mod step;
 mod suggest;
 
 use std::fmt;
