@@ -102,6 +102,26 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Rank services by how far their metrics moved from a normal period (CSV in, ranking out).
     Rca(RcaArgs),
+    /// Work with runbook files.
+    Runbook {
+        #[command(subcommand)]
+        command: RunbookCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Validate runbooks: prints `file:line: problem` for each problem and a summary; exit code
+    /// 0 when all are valid (warnings allowed), 1 when any has a problem, 2 when a path cannot
+    /// be read.
+    Check(RunbookCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookCheckArgs {
+    /// Directories (every `*.md` directly in them) or runbook files.
+    #[arg(required = true, num_args = 1.., value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,11 +12,13 @@ use chrono::{DateTime, Utc};
 use clap::Parser;
 
 use pagerpilot::app::Keymap;
-use pagerpilot::cli::{Cli, Command, Common, ExportFormat, LogFormat, RcaFormat, ScanFormat};
+use pagerpilot::cli::{
+    Cli, Command, Common, ExportFormat, LogFormat, RcaFormat, RunbookCommand, ScanFormat,
+};
 use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
-use pagerpilot::report::{patterns, rca, scan, timeline};
+use pagerpilot::report::{patterns, rca, runbook_check, scan, timeline};
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
@@ -180,6 +182,16 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             };
             print_out(&text)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Runbook {
+            command: RunbookCommand::Check(args),
+        }) => {
+            let report = runbook_check::run(&args.paths);
+            for problem in &report.unreadable {
+                eprintln!("error: {problem}");
+            }
+            print_out(&runbook_check::render(&report))?;
+            Ok(ExitCode::from(report.exit_code()))
         }
         Some(Command::Patterns(args)) => {
             print_out(&patterns::run(&args.input, args.format)?)?;

@@ -226,9 +226,10 @@ fn suggestions_put_runbook_urls_first_then_matchers() {
     assert_eq!(got[0].reason, "runbook_url of PaymentsDbPoolSaturated");
     assert_eq!(got[1].reason, "runbook_url of Web5xx");
     assert_eq!(got[1].url, None);
+    // The reason names the labels that matched, with the alert's values.
     assert_eq!(
         got[2].reason,
-        "matches alertname=~PaymentsDb.*, service=payments-db"
+        "matches alertname=PaymentsDbPoolSaturated, service=payments-db"
     );
     assert_eq!(got[3].reason, "matches service=web");
 
@@ -239,6 +240,126 @@ fn suggestions_put_runbook_urls_first_then_matchers() {
     let got = runbook::suggest(&[&disk], &books);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].id, "node-disk-full");
+}
+
+#[test]
+fn a_runbook_url_naming_a_file_on_disk_is_read_from_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("on-disk.md");
+    std::fs::write(
+        &path,
+        "+++\nid = \"disk-book\"\ntitle = \"From disk\"\n+++\n## Look\n```sh\nls\n```\n",
+    )
+    .expect("write");
+    let broken = dir.path().join("broken.md");
+    std::fs::write(&broken, "+++\ntitle = \"B\"\n+++\n## a\nrisk: maybe\n").expect("write");
+    let abs = path.to_str().expect("utf-8 temp path").to_string();
+    let books = runbook::embedded();
+
+    for url in [
+        format!("file://{abs}"),
+        format!("file://{abs}#step-1"),
+        abs.clone(),
+    ] {
+        let a = alert(&[("alertname", "Disk")], Some(&url));
+        let got = runbook::suggest(&[&a], &books);
+        assert_eq!(got.len(), 1, "{url}: {got:?}");
+        assert_eq!(got[0].id, "disk-book", "{url}");
+        assert_eq!(got[0].title, "From disk");
+        assert_eq!(got[0].url, None);
+        assert!(
+            got[0].reason.starts_with("runbook_url of Disk"),
+            "{}",
+            got[0].reason
+        );
+        assert!(got[0].reason.contains(&abs), "{}", got[0].reason);
+        let loaded = runbook::runbooks_from_urls(&[&a], &books);
+        assert_eq!(loaded.len(), 1, "{url}");
+        assert_eq!(loaded[0].steps[0].command.as_deref(), Some("ls"));
+        // Already loaded: not read again.
+        assert!(runbook::runbooks_from_urls(&[&a], &loaded).is_empty());
+    }
+
+    // Broken, missing, not Markdown, or on another host: skipped, no panic.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "+++\ntitle = \"N\"\n+++\n## a\n").expect("write");
+    for url in [
+        format!("file://{}", broken.display()),
+        format!("file://{}", dir.path().join("missing.md").display()),
+        notes.display().to_string(),
+        format!("file://otherhost{abs}"),
+        dir.path().display().to_string(),
+    ] {
+        let a = alert(&[("alertname", "Disk")], Some(&url));
+        assert!(runbook::suggest(&[&a], &books).is_empty(), "{url}");
+        assert!(
+            runbook::runbooks_from_urls(&[&a], &books).is_empty(),
+            "{url}"
+        );
+    }
+
+    // A loaded runbook with the file's stem wins over the file.
+    let shadow = dir.path().join("web-5xx.md");
+    std::fs::write(&shadow, "+++\ntitle = \"Shadow\"\n+++\n## a\n").expect("write");
+    let a = alert(&[("alertname", "X")], Some(&shadow.display().to_string()));
+    let got = runbook::suggest(&[&a], &books);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title, "Web front end returning 5xx");
+}
+
+#[test]
+fn a_relative_runbook_url_is_read_relative_to_the_working_directory() {
+    // `cargo test` runs in the crate root, where the samples live.
+    let url = "assets/runbooks/web-5xx.md";
+    assert!(
+        std::path::Path::new(url).is_file(),
+        "run from the crate root"
+    );
+    let a = alert(&[("alertname", "X")], Some(url));
+    let got = runbook::suggest(&[&a], &[]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].id, "web-5xx");
+    assert_eq!(
+        got[0].reason,
+        "runbook_url of X (read from assets/runbooks/web-5xx.md)"
+    );
+}
+
+#[test]
+fn a_matcher_reason_names_the_most_severe_matching_alert() {
+    let books = runbook::embedded();
+    let warn = alert(
+        &[
+            ("alertname", "PaymentsDbSlowQueries"),
+            ("service", "payments-db"),
+            ("severity", "warning"),
+        ],
+        None,
+    );
+    let crit = alert(
+        &[
+            ("alertname", "PaymentsDbPoolSaturated"),
+            ("service", "payments-db"),
+            ("severity", "critical"),
+        ],
+        None,
+    );
+    let got = runbook::suggest(&[&warn, &crit], &books);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].reason,
+        "matches alertname=PaymentsDbPoolSaturated, service=payments-db"
+    );
+    let evil = alert(&[("service", "web\u{1b}[2J")], None);
+    let got = runbook::suggest(
+        &[&evil],
+        &[runbook::parse(
+            "+++\ntitle = \"W\"\nmatch = { service = \"web.*\" }\n+++\n## a\n",
+            "w.md",
+        )
+        .expect("parses")],
+    );
+    assert_eq!(got[0].reason, "matches service=web\\u{1b}[2J");
 }
 
 #[test]
@@ -276,7 +397,6 @@ fn nasty_value() -> impl Strategy<Value = String> {
         Just("'".to_string()),
         Just("'\\''".to_string()),
         Just("\"".to_string()),
-        Just("\n".to_string()),
         Just("\\".to_string()),
         Just("$HOME".to_string()),
         Just("${IFS}".to_string()),
@@ -284,7 +404,10 @@ fn nasty_value() -> impl Strategy<Value = String> {
         Just(" -n ".to_string()),
         Just("%s%n".to_string()),
         Just("{{ labels.x }}".to_string()),
-        "[^\u{0}]{0,8}",
+        Just("；ｒｍ".to_string()),
+        Just("\u{2018}q\u{2019}".to_string()),
+        // Anything but control and invisible characters (those are refused, see below).
+        "[^\u{0}-\u{1f}\u{7f}-\u{9f}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{feff}]{0,8}",
     ];
     prop::collection::vec(piece, 0..6).prop_map(|v| v.concat())
 }
@@ -305,6 +428,21 @@ proptest! {
         let cmd = runbook::render_command("printf '<%s>' {{ labels.x }} {{ labels.x }}", &l)
             .expect("renders");
         prop_assert_eq!(sh(&cmd), format!("<{value}><{value}>").into_bytes());
+    }
+
+    /// A control character anywhere in a value refuses the whole command.
+    #[test]
+    fn values_with_control_characters_are_refused(
+        before in nasty_value(),
+        c in prop_oneof![Just('\n'), Just('\r'), Just('\u{1b}'), Just('\u{7f}'), Just('\t'), Just('\u{9b}')],
+        after in nasty_value(),
+    ) {
+        let value = format!("{before}{c}{after}");
+        let l = labels(&[("x", &value)]);
+        prop_assert_eq!(
+            runbook::render_command("printf '%s' {{ labels.x }}", &l),
+            Err(runbook::RenderError::ControlCharInLabel("x".into()))
+        );
     }
 }
 

@@ -86,6 +86,9 @@ fn runbook() -> Runbook {
         command: Some(cmd.into()),
         rollback: None,
         risk: Risk::Read,
+        timeout: pagerpilot::domain::runbook::DEFAULT_STEP_TIMEOUT,
+        interactive: false,
+        checks: Vec::new(),
         line: 1,
     };
     Runbook {

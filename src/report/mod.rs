@@ -2,6 +2,7 @@
 
 pub mod patterns;
 pub mod rca;
+pub mod runbook_check;
 pub mod scan;
 pub mod timeline;
 

@@ -1,13 +1,13 @@
 //! Parses a Markdown runbook: TOML front matter between `+++` lines, then one step per `##`
-//! heading. A step's first `sh` (or `bash`/`shell`) code block is its command; `risk:` and
-//! `rollback:` lines set its risk and rollback command; everything else is prose.
+//! heading. The step format (command, checks, rollback, options) is described in the module
+//! documentation of [`super`].
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::render::{scan, TemplateError};
-use super::{Risk, Runbook, RunbookError, RunbookErrorKind, Step};
+use super::step::{parse_risk, parse_steps, unknown_risk};
+use super::{Risk, Runbook, RunbookError, RunbookErrorKind};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,41 +19,82 @@ struct FrontMatter {
     risk: Option<toml::Spanned<String>>,
 }
 
-type MakeError<'a> = &'a dyn Fn(usize, RunbookErrorKind) -> RunbookError;
+/// Builds an error for the file being parsed.
+pub(super) type MakeError<'a> = &'a dyn Fn(usize, RunbookErrorKind) -> RunbookError;
 
-/// Parses `text`; `source` names it in errors (`embedded:x.md` or a path).
+/// Parses `text`; `source` names it in errors (`embedded:x.md` or a path). Stops at the first
+/// problem (the one on the earliest line).
 pub fn parse(text: &str, source: &str) -> Result<Runbook, RunbookError> {
+    parse_all_errors(text, source).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// Parses `text` like [`parse`], but reports every problem it can find, sorted by line. The
+/// parser carries on after a problem in a step; a front matter that cannot be read or a code
+/// block that is never closed ends it. On `Err` the vector is never empty.
+pub fn parse_all_errors(text: &str, source: &str) -> Result<Runbook, Vec<RunbookError>> {
+    let mut errors = Vec::new();
+    let parsed = parse_into(text, source, &mut errors);
+    match parsed {
+        Some(rb) if errors.is_empty() => Ok(rb),
+        _ => {
+            errors.sort_by_key(|e| e.line);
+            if errors.is_empty() {
+                // parse_into returns None only after recording a problem; keep the invariant
+                // even if that ever changes.
+                errors.push(RunbookError {
+                    file: source.to_string(),
+                    line: 0,
+                    kind: RunbookErrorKind::NoSteps,
+                });
+            }
+            Err(errors)
+        }
+    }
+}
+
+fn parse_into(text: &str, source: &str, errors: &mut Vec<RunbookError>) -> Option<Runbook> {
     let err = |line: usize, kind: RunbookErrorKind| RunbookError {
         file: source.to_string(),
         line,
         kind,
     };
     let lines: Vec<&str> = text.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| !l.trim().is_empty())
-        .ok_or_else(|| err(1, RunbookErrorKind::MissingFrontMatter))?;
+    let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
+        errors.push(err(1, RunbookErrorKind::MissingFrontMatter));
+        return None;
+    };
     if lines[first].trim_end() != "+++" {
-        return Err(err(first + 1, RunbookErrorKind::MissingFrontMatter));
+        errors.push(err(first + 1, RunbookErrorKind::MissingFrontMatter));
+        return None;
     }
-    let close = lines[first + 1..]
+    let Some(close) = lines[first + 1..]
         .iter()
         .position(|l| l.trim_end() == "+++")
         .map(|p| p + first + 1)
-        .ok_or_else(|| err(first + 1, RunbookErrorKind::UnclosedFrontMatter))?;
+    else {
+        errors.push(err(first + 1, RunbookErrorKind::UnclosedFrontMatter));
+        return None;
+    };
     let toml_text = lines[first + 1..close].join("\n");
     // Line of a byte offset inside the front matter, as a 1-based file line.
     let fm_line = |offset: usize| first + 2 + count_newlines(&toml_text, offset);
-    let fm: FrontMatter = toml::from_str(&toml_text).map_err(|e| {
-        let line = e.span().map_or(first + 1, |s| fm_line(s.start));
-        err(line, RunbookErrorKind::Toml(e.message().trim().to_string()))
-    })?;
+    let fm: FrontMatter = match toml::from_str(&toml_text) {
+        Ok(fm) => fm,
+        Err(e) => {
+            let line = e.span().map_or(first + 1, |s| fm_line(s.start));
+            errors.push(err(
+                line,
+                RunbookErrorKind::Toml(e.message().trim().to_string()),
+            ));
+            return None;
+        }
+    };
 
     let id = match &fm.id {
         Some(id) => {
             let value = id.get_ref().trim();
             if !valid_id(value) {
-                return Err(err(
+                errors.push(err(
                     fm_line(id.span().start),
                     RunbookErrorKind::BadId(id.get_ref().clone()),
                 ));
@@ -63,12 +104,12 @@ pub fn parse(text: &str, source: &str) -> Result<Runbook, RunbookError> {
         None => default_id(source),
     };
     if fm.title.trim().is_empty() {
-        return Err(err(first + 2, RunbookErrorKind::EmptyTitle));
+        errors.push(err(first + 2, RunbookErrorKind::EmptyTitle));
     }
     let mut matchers = Vec::with_capacity(fm.matchers.len());
     for (label, pattern) in &fm.matchers {
         if let Err(e) = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref())) {
-            return Err(err(
+            errors.push(err(
                 fm_line(pattern.span().start),
                 RunbookErrorKind::BadRegex {
                     label: label.clone(),
@@ -79,20 +120,21 @@ pub fn parse(text: &str, source: &str) -> Result<Runbook, RunbookError> {
         }
         matchers.push((label.clone(), pattern.get_ref().clone()));
     }
-    let declared = match &fm.risk {
-        Some(r) => Some(
-            parse_risk(r.get_ref())
-                .ok_or_else(|| err(fm_line(r.span().start), unknown_risk(r.get_ref())))?,
-        ),
-        None => None,
-    };
+    let declared = fm.risk.as_ref().and_then(|r| {
+        let risk = parse_risk(r.get_ref());
+        if risk.is_none() {
+            errors.push(err(fm_line(r.span().start), unknown_risk(r.get_ref())));
+        }
+        risk
+    });
 
-    let steps = parse_steps(&lines, close + 1, &err)?;
+    let steps = parse_steps(&lines, close + 1, &err, errors);
     if steps.is_empty() {
-        return Err(err(close + 1, RunbookErrorKind::NoSteps));
+        errors.push(err(close + 1, RunbookErrorKind::NoSteps));
+        return None;
     }
     let steepest = steps.iter().map(|s| s.risk).max().unwrap_or(Risk::Read);
-    Ok(Runbook {
+    Some(Runbook {
         id,
         title: fm.title.trim().to_string(),
         source: source.to_string(),
@@ -103,177 +145,12 @@ pub fn parse(text: &str, source: &str) -> Result<Runbook, RunbookError> {
     })
 }
 
-/// A step while it is being read.
-struct Draft {
-    step: Step,
-    prose: Vec<String>,
-}
-
-/// Reads the body from line index `start` (0-based) to the end.
-fn parse_steps(lines: &[&str], start: usize, err: MakeError) -> Result<Vec<Step>, RunbookError> {
-    let mut steps = Vec::new();
-    let mut current: Option<Draft> = None;
-    let mut i = start;
-    while i < lines.len() {
-        let line = lines[i];
-        let lineno = i + 1;
-        let trimmed = line.trim();
-        if let Some(fence) = fence_of(trimmed) {
-            let info = trimmed[fence.len()..].trim().to_ascii_lowercase();
-            let close = lines[i + 1..]
-                .iter()
-                .position(|l| {
-                    let l = l.trim();
-                    l.starts_with(fence) && l[fence.len()..].trim().is_empty()
-                })
-                .map(|p| p + i + 1)
-                .ok_or_else(|| err(lineno, RunbookErrorKind::UnclosedCodeBlock))?;
-            let is_command = matches!(info.as_str(), "sh" | "bash" | "shell");
-            match current.as_mut() {
-                Some(d) if is_command => {
-                    if d.step.command.is_some() {
-                        return Err(err(lineno, RunbookErrorKind::SecondCommand));
-                    }
-                    let body = lines[i + 1..close].join("\n");
-                    if body.trim().is_empty() {
-                        return Err(err(lineno, RunbookErrorKind::EmptyCommand));
-                    }
-                    check_template(&body, lineno + 1, err)?;
-                    d.step.command = Some(body);
-                }
-                Some(d) => d
-                    .prose
-                    .extend(lines[i..=close].iter().map(|l| l.to_string())),
-                None => {} // intro prose
-            }
-            i = close + 1;
-            continue;
-        }
-        if let Some(rest) = heading2(trimmed) {
-            if let Some(d) = current.take() {
-                steps.push(finish(d));
-            }
-            let title = strip_number(rest);
-            if title.is_empty() {
-                return Err(err(lineno, RunbookErrorKind::StepWithoutTitle));
-            }
-            current = Some(Draft {
-                step: Step {
-                    title: title.to_string(),
-                    prose: String::new(),
-                    command: None,
-                    rollback: None,
-                    risk: Risk::Read,
-                    line: lineno,
-                },
-                prose: Vec::new(),
-            });
-        } else if let Some(d) = current.as_mut() {
-            if let Some(value) = key_value(trimmed, "risk") {
-                d.step.risk = parse_risk(value).ok_or_else(|| err(lineno, unknown_risk(value)))?;
-            } else if let Some(value) = key_value(trimmed, "rollback") {
-                let cmd = value.trim_matches('`').trim();
-                if cmd.is_empty() {
-                    return Err(err(lineno, RunbookErrorKind::EmptyCommand));
-                }
-                check_template(cmd, lineno, err)?;
-                d.step.rollback = Some(cmd.to_string());
-            } else {
-                d.prose.push(line.to_string());
-            }
-        }
-        i += 1;
-    }
-    if let Some(d) = current.take() {
-        steps.push(finish(d));
-    }
-    Ok(steps)
-}
-
-fn finish(mut d: Draft) -> Step {
-    let text = d.prose.join("\n");
-    d.step.prose = text.trim_matches('\n').trim_end().to_string();
-    d.step
-}
-
-/// Checks placeholder syntax in a command that starts on file line `first_line`.
-fn check_template(cmd: &str, first_line: usize, err: MakeError) -> Result<(), RunbookError> {
-    scan(cmd)
-        .map(|_| ())
-        .map_err(|TemplateError { offset, error }| {
-            err(
-                first_line + count_newlines(cmd, offset),
-                RunbookErrorKind::Placeholder(error),
-            )
-        })
-}
-
-fn count_newlines(text: &str, offset: usize) -> usize {
+pub(super) fn count_newlines(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')
         .count()
 }
-
-fn fence_of(trimmed: &str) -> Option<&'static str> {
-    if trimmed.starts_with("```") {
-        Some("```")
-    } else if trimmed.starts_with("~~~") {
-        Some("~~~")
-    } else {
-        None
-    }
-}
-
-/// The text of a `##` heading (exactly level 2).
-fn heading2(trimmed: &str) -> Option<&str> {
-    let rest = trimmed.strip_prefix("##")?;
-    if rest.starts_with('#') {
-        return None;
-    }
-    if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-        Some(rest.trim())
-    } else {
-        None
-    }
-}
-
-/// `1. Check x` or `2) Check x` -> `Check x`.
-fn strip_number(title: &str) -> &str {
-    let digits = title.len() - title.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits > 0 {
-        let rest = &title[digits..];
-        if let Some(r) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(')')) {
-            if r.is_empty() || r.starts_with(char::is_whitespace) {
-                return r.trim();
-            }
-        }
-    }
-    title.trim()
-}
-
-/// `risk: read` -> `read` (key matched case-insensitively at the start of the line).
-fn key_value<'a>(trimmed: &'a str, key: &str) -> Option<&'a str> {
-    let head = trimmed.get(..key.len())?;
-    if !head.eq_ignore_ascii_case(key) {
-        return None;
-    }
-    trimmed[key.len()..].strip_prefix(':').map(str::trim)
-}
-
-fn parse_risk(value: &str) -> Option<Risk> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "read" => Some(Risk::Read),
-        "change" => Some(Risk::Change),
-        "destructive" => Some(Risk::Destructive),
-        _ => None,
-    }
-}
-
-fn unknown_risk(value: &str) -> RunbookErrorKind {
-    RunbookErrorKind::UnknownRisk(value.to_string())
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -289,10 +166,11 @@ fn default_id(source: &str) -> String {
         .unwrap_or(name)
         .to_string()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::runbook::{CheckLang, CheckWhen, DEFAULT_STEP_TIMEOUT};
+    use std::time::Duration;
 
     const GOOD: &str = "+++\ntitle = \"T\"\nmatch = { service = \"web\" }\n+++\nIntro.\n\
 ## 1. First\nSome prose.\n```sh\necho {{ labels.service }}\n```\nrisk: change\n\
@@ -317,12 +195,126 @@ rollback: `echo undo`\n\n## Second\n```text\nnot a command\n```\n";
         assert_eq!(s.prose, "```text\nnot a command\n```");
     }
 
+    const OPTIONS: &str = "+++\ntitle = \"T\"\nrisk = \"read\"\n+++\n\
+## 1. Restart\nProse. See https://example.com/x for more.\n```sh\nrestart {{ labels.service }}\n```\n\
+```promql pre\nup{job=\"x\"} == 0\n```\n```promql\nup{job=\"x\"} == 1\n```\n\
+```logql post\n{app=\"x\"} |= \"ready\"\n```\n```rollback\nundo {{ labels.service }}\n```\n\
+risk: change\ntimeout: 2m\nInteractive: TRUE\n\n## 2. Look\n```bash\nls\n```\n";
+
     #[test]
-    fn numbering_and_ids() {
-        assert_eq!(strip_number("1. Check"), "Check");
-        assert_eq!(strip_number("12) Check"), "Check");
-        assert_eq!(strip_number("1.5 GB free"), "1.5 GB free");
-        assert_eq!(strip_number("2."), "");
+    fn checks_rollback_block_and_options() {
+        let rb = parse(OPTIONS, "x.md").expect("valid runbook");
+        let s = &rb.steps[0];
+        assert_eq!(s.prose, "Prose. See https://example.com/x for more.");
+        assert_eq!(s.command.as_deref(), Some("restart {{ labels.service }}"));
+        assert_eq!(s.rollback.as_deref(), Some("undo {{ labels.service }}"));
+        assert_eq!(s.risk, Risk::Change);
+        assert_eq!(s.timeout, Duration::from_secs(120));
+        assert!(s.interactive);
+        let checks: Vec<_> = s
+            .checks
+            .iter()
+            .map(|c| (c.lang, c.when, c.query.as_str(), c.line))
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                (CheckLang::Promql, CheckWhen::Pre, "up{job=\"x\"} == 0", 10),
+                (CheckLang::Promql, CheckWhen::Post, "up{job=\"x\"} == 1", 13),
+                (
+                    CheckLang::Logql,
+                    CheckWhen::Post,
+                    "{app=\"x\"} |= \"ready\"",
+                    16
+                ),
+            ]
+        );
+        assert_eq!(s.checks_at(CheckWhen::Pre).count(), 1);
+        let s = &rb.steps[1];
+        assert_eq!(s.timeout, DEFAULT_STEP_TIMEOUT);
+        assert!(!s.interactive && s.checks.is_empty() && s.rollback.is_none());
+        assert_eq!(s.command.as_deref(), Some("ls"));
+    }
+
+    #[test]
+    fn step_serde_keeps_timeout_as_seconds() {
+        let rb = parse(OPTIONS, "x.md").expect("valid runbook");
+        let json = serde_json::to_value(&rb).expect("serializes");
+        assert_eq!(json["steps"][0]["timeout_secs"], 120);
+        assert_eq!(json["steps"][0]["checks"][0]["when"], "pre");
+        assert_eq!(json["steps"][0]["checks"][2]["lang"], "logql");
+        let back: Runbook = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, rb);
+    }
+
+    #[test]
+    fn step_problems_each_name_their_line() {
+        let head = "+++\ntitle = \"T\"\n+++\n## a\n";
+        for (body, line, needle) in [
+            (
+                "```sh\nls\n```\ntimout: 5m\n",
+                8,
+                "unknown step option \"timout\"",
+            ),
+            (
+                "```sh\nls\n```\n```sh\nls\n```\n",
+                8,
+                "at most one sh block",
+            ),
+            (
+                "```python\nprint()\n```\n",
+                5,
+                "unknown code block \"python\"",
+            ),
+            ("```sh -x\nls\n```\n", 5, "nothing may follow"),
+            ("```promql later\nup\n```\n", 5, "only `pre` or `post`"),
+            ("```logql\n\n```\n", 5, "empty logql check"),
+            ("timeout: 0s\n", 5, "must be positive"),
+            ("timeout: 2h\n", 5, "longest allowed is 1h"),
+            ("interactive: yes\n", 5, "neither true nor false"),
+            ("risk: read\nrisk: change\n", 6, "given twice"),
+            (
+                "rollback: `a`\n```rollback\nb\n```\n",
+                6,
+                "at most one rollback",
+            ),
+            (
+                "```rollback\necho \"{{ labels.x }}\"\n```\n",
+                6,
+                "inside double quotes",
+            ),
+        ] {
+            let text = format!("{head}{body}");
+            let e = parse(&text, "b.md").expect_err(&text);
+            assert_eq!(e.line, line, "{e}\n{text}");
+            assert!(e.to_string().contains(needle), "{e} should say {needle:?}");
+        }
+    }
+
+    #[test]
+    fn prose_lines_that_look_like_options_stay_prose_before_the_command() {
+        let text = "+++\ntitle = \"T\"\n+++\n## a\nNote: look first.\n```sh\nls\n```\n";
+        let rb = parse(text, "b.md").expect("valid");
+        assert_eq!(rb.steps[0].prose, "Note: look first.");
+    }
+
+    #[test]
+    fn all_errors_are_collected_in_line_order() {
+        let text = "+++\ntitle = \"T\"\nrisk = \"huge\"\n+++\n## a\nrisk: nope\n\
+## b\n```sh\necho {{ labels.x\n```\n```sh\nls\n```\n```yaml\na: 1\n```\n";
+        let errors = parse_all_errors(text, "b.md").expect_err("broken");
+        let got: Vec<_> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(got, [3, 6, 9, 11, 14], "{errors:?}");
+        assert_eq!(parse(text, "b.md").expect_err("broken").line, 3);
+        // An unclosed block ends the scan, but what came before is still reported.
+        let text = "+++\ntitle = \"T\"\n+++\n## a\nrisk: nope\n```sh\nls\n";
+        let errors = parse_all_errors(text, "b.md").expect_err("broken");
+        let got: Vec<_> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(got, [5, 6], "{errors:?}");
+    }
+
+    #[test]
+    fn default_ids() {
         assert_eq!(default_id("embedded:node-disk-full.md"), "node-disk-full");
         assert_eq!(default_id("/a/b/x.md"), "x");
     }

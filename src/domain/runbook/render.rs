@@ -5,6 +5,13 @@
 //! by the shell as code. Quoting only protects a value in a plain shell word, so a placeholder
 //! is refused where the shell would re-read the quotes as text: inside single or double quotes,
 //! backticks, `${...}`, `$'...'`, or after a heredoc (`<<`). Inside `$(...)` it is allowed.
+//!
+//! Values the operator could misread are refused rather than quoted: control characters
+//! (newline, carriage return, escape, DEL, NUL, ...), which can rewrite what the terminal shows
+//! in the confirm overlay, and invisible or text-direction characters (U+200B to U+200F,
+//! U+202A to U+202E, U+2066 to U+2069, U+FEFF), which make the shown command differ from what
+//! runs. Everything else, look-alikes such as a full-width `；` or curly quotes included, is
+//! inert data inside the single quotes.
 
 use crate::domain::Labels;
 
@@ -15,6 +22,16 @@ pub enum RenderError {
     MissingLabel(String),
     #[error("label {0:?} contains a NUL byte, which no shell argument can hold")]
     NulInLabel(String),
+    #[error(
+        "label {0:?} contains a control character (newline, carriage return, escape, ...); \
+         refusing to put it in a command"
+    )]
+    ControlCharInLabel(String),
+    #[error(
+        "label {0:?} contains {1}, an invisible or text-direction character that would make \
+         the command look different from what runs; refusing to put it in a command"
+    )]
+    InvisibleCharInLabel(String, String),
     #[error("unknown placeholder {0:?}: only {{{{ labels.NAME }}}} is supported")]
     UnknownPlaceholder(String),
     #[error("placeholder {0:?} is never closed with }}}}")]
@@ -64,15 +81,36 @@ pub fn render_command(template: &str, labels: &Labels) -> Result<String, RenderE
         let value = labels
             .get(&p.name)
             .ok_or_else(|| RenderError::MissingLabel(p.name.clone()))?;
-        if value.contains('\0') {
-            return Err(RenderError::NulInLabel(p.name));
-        }
+        check_value(&p.name, value)?;
         out.push_str(&template[at..p.start]);
         out.push_str(&shell_quote(value));
         at = p.end;
     }
     out.push_str(&template[at..]);
     Ok(out)
+}
+
+/// Refuses a label value that could not be shown to the operator as it will run.
+fn check_value(name: &str, value: &str) -> Result<(), RenderError> {
+    if value.contains('\0') {
+        return Err(RenderError::NulInLabel(name.to_string()));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(RenderError::ControlCharInLabel(name.to_string()));
+    }
+    if let Some(c) = value.chars().find(|c| is_invisible(*c)) {
+        return Err(RenderError::InvisibleCharInLabel(
+            name.to_string(),
+            format!("U+{:04X}", u32::from(c)),
+        ));
+    }
+    Ok(())
+}
+
+/// Zero-width characters, bidirectional embeddings, overrides and isolates, and the BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Shell contexts the scanner tracks, innermost last.
@@ -319,6 +357,37 @@ mod tests {
             render_command("echo {{ labels.a }}", &labels(&[("a", "x\0y")])),
             Err(RenderError::NulInLabel("a".into()))
         );
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_refused() {
+        for value in ["a\nb", "a\rb", "\u{1b}[2J", "x\u{7f}", "\t", "\u{85}"] {
+            assert_eq!(
+                render_command("echo {{ labels.a }}", &labels(&[("a", value)])),
+                Err(RenderError::ControlCharInLabel("a".into())),
+                "{value:?}"
+            );
+        }
+        for (value, code) in [
+            ("abc\u{202E}txt.hs", "U+202E"),
+            ("a\u{200B}b", "U+200B"),
+            ("\u{FEFF}x", "U+FEFF"),
+            ("\u{2066}x\u{2069}", "U+2066"),
+            ("a\u{202A}", "U+202A"),
+        ] {
+            assert_eq!(
+                render_command("echo {{ labels.a }}", &labels(&[("a", value)])),
+                Err(RenderError::InvisibleCharInLabel("a".into(), code.into())),
+                "{value:?}"
+            );
+        }
+        // Look-alikes are plain data.
+        for value in ["ｒｍ -rf", "；id", "\u{2018}x\u{2019}", "\u{2010}"] {
+            assert_eq!(
+                render_command("echo {{ labels.a }}", &labels(&[("a", value)])),
+                Ok(format!("echo '{value}'"))
+            );
+        }
     }
 
     #[test]

@@ -1,20 +1,27 @@
 //! Which runbooks fit an incident's alerts, best first, each with the reason.
 
 use std::cmp::Reverse;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
 use super::Runbook;
-use crate::domain::{Alert, RunbookSuggestion, Severity};
+use crate::domain::{Alert, Labels, RunbookSuggestion, Severity};
+
+/// A runbook file named by a `runbook_url` larger than this is not read.
+const MAX_RUNBOOK_BYTES: u64 = 1 << 20;
 
 /// Suggests runbooks for an incident's alerts.
 ///
-/// 1. Each alert's `runbook_url` annotation (most severe alert first): an http(s) URL becomes a
-///    link-only suggestion (`url` set, `id` = the URL); a relative path or file name whose stem is
-///    a loaded runbook's id suggests that runbook.
+/// 1. Each alert's `runbook_url` annotation (most severe alert first):
+///    * an http(s) URL becomes a link-only suggestion (`url` set, `id` = the URL);
+///    * a path or file name whose stem is a loaded runbook's id suggests that runbook;
+///    * otherwise a `file:///abs/path.md` URL or a local path ending in `.md` (relative to the
+///      working directory) that exists is read and parsed (see [`runbooks_from_urls`]); a file
+///      that does not parse is skipped with a warning naming it.
 /// 2. Loaded runbooks whose every matcher matches one alert's labels (anchored regexes), ranked
 ///    by number of matchers (more specific first), then by that alert's severity, then by id.
+///    The reason names the matching alert's label values (`matches alertname=X, service=y`).
 ///
 /// A runbook appears once, at its best place.
 pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion> {
@@ -47,6 +54,13 @@ pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion
                 reason,
                 url: None,
             }
+        } else if let Some(rb) = load_local(url) {
+            RunbookSuggestion {
+                reason: format!("{reason} (read from {})", rb.source),
+                id: rb.id,
+                title: rb.title,
+                url: None,
+            }
         } else {
             tracing::debug!(
                 url,
@@ -58,11 +72,12 @@ pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion
         push_unique(&mut out, suggestion);
     }
 
-    let mut matched: Vec<(usize, Severity, &Runbook)> = runbooks
+    let mut matched: Vec<(usize, Severity, &Runbook, &Alert)> = runbooks
         .iter()
         .filter(|rb| !rb.matchers.is_empty())
         .filter_map(|rb| {
             let compiled = compile(rb)?;
+            // The most severe matching alert; the first of equals (max_by_key keeps the last).
             let best = alerts
                 .iter()
                 .filter(|a| {
@@ -70,9 +85,9 @@ pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion
                         .iter()
                         .all(|(label, re)| a.labels.get(*label).is_some_and(|v| re.is_match(v)))
                 })
-                .map(|a| a.severity())
-                .max()?;
-            Some((rb.matchers.len(), best, rb))
+                .rev()
+                .max_by_key(|a| a.severity())?;
+            Some((rb.matchers.len(), best.severity(), rb, *best))
         })
         .collect();
     matched.sort_by(|a, b| {
@@ -80,18 +95,94 @@ pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion
             .cmp(&(a.0, a.1))
             .then_with(|| a.2.id.cmp(&b.2.id))
     });
-    for (_, _, rb) in matched {
+    for (_, _, rb, alert) in matched {
         push_unique(
             &mut out,
             RunbookSuggestion {
                 id: rb.id.clone(),
                 title: rb.title.clone(),
-                reason: format!("matches {}", describe(&rb.matchers)),
+                reason: format!("matches {}", describe(&rb.matchers, &alert.labels)),
                 url: None,
             },
         );
     }
     out
+}
+
+/// The runbooks that the alerts' `runbook_url`s name on disk (`file:///abs/x.md` or a local path
+/// ending in `.md`) and that are not among `loaded` (by file stem or id). Files that are
+/// missing, too large or do not parse are skipped; the latter two with a warning naming the file.
+/// Each file is returned once.
+pub fn runbooks_from_urls(alerts: &[&Alert], loaded: &[Runbook]) -> Vec<Runbook> {
+    let mut out: Vec<Runbook> = Vec::new();
+    for alert in alerts {
+        let Some(url) = alert.runbook_url().map(str::trim).filter(|u| !u.is_empty()) else {
+            continue;
+        };
+        if is_http(url) || stem_of(url).is_some_and(|s| loaded.iter().any(|r| r.id == s)) {
+            continue;
+        }
+        if let Some(rb) = load_local(url) {
+            let known = loaded.iter().chain(out.iter()).any(|r| r.id == rb.id);
+            if !known {
+                out.push(rb);
+            }
+        }
+    }
+    out
+}
+
+/// Reads and parses the local runbook `url` names, if it names one that exists.
+fn load_local(url: &str) -> Option<Runbook> {
+    let path = local_path(url)?;
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let source = path.display().to_string();
+    if meta.len() > MAX_RUNBOOK_BYTES {
+        tracing::warn!(file = %source, bytes = meta.len(), "runbook_url file too large; skipped");
+        return None;
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::warn!(file = %source, error = %e, "cannot read runbook_url file; skipped");
+            return None;
+        }
+    };
+    match super::parse(&text, &source) {
+        Ok(rb) => Some(rb),
+        Err(e) => {
+            tracing::warn!(file = %source, error = %e, "runbook_url file does not parse; skipped");
+            None
+        }
+    }
+}
+
+/// `file:///abs/x.md` -> `/abs/x.md`; `books/x.md#step-2` -> `books/x.md`; anything else
+/// (another scheme, not `.md`) -> `None`.
+fn local_path(url: &str) -> Option<PathBuf> {
+    let path = url.split(['#', '?']).next().unwrap_or(url);
+    let path = match path.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("file://") => {
+            let rest = &path[7..];
+            // Only `file:///path` and `file://localhost/path`: no remote hosts.
+            let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+            if !rest.starts_with('/') {
+                return None;
+            }
+            rest
+        }
+        _ => path,
+    };
+    if path.contains("://") {
+        return None;
+    }
+    let is_md = Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    is_md.then(|| PathBuf::from(path))
 }
 
 fn push_unique(out: &mut Vec<RunbookSuggestion>, s: RunbookSuggestion) {
@@ -128,16 +219,25 @@ fn compile(rb: &Runbook) -> Option<Vec<(&str, Regex)>> {
         .collect()
 }
 
-/// `alertname=~PaymentsDb.*, service=payments-db`: `=` for literal values, `=~` for regexes.
-fn describe(matchers: &[(String, String)]) -> String {
+/// `alertname=PaymentsDbPoolSaturated, service=payments-db`: the matched labels with the alert's
+/// values (control characters escaped, so a hostile value cannot mess up the screen).
+fn describe(matchers: &[(String, String)], labels: &Labels) -> String {
     matchers
         .iter()
-        .map(|(label, pattern)| {
-            if !pattern.contains(|c: char| r"\.+*?()|[]{}^$".contains(c)) {
-                format!("{label}={pattern}")
-            } else {
-                format!("{label}=~{pattern}")
-            }
+        .map(|(label, _)| {
+            let value = labels.get(label).map(String::as_str).unwrap_or("");
+            let shown: String = value
+                .chars()
+                .flat_map(|c| {
+                    let escaped: Vec<char> = if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    escaped
+                })
+                .collect();
+            format!("{label}={shown}")
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -205,8 +305,9 @@ mod tests {
         assert_eq!(got[0].reason, "runbook_url of PaymentsDbPool");
         assert_eq!(
             got[1].reason,
-            "matches alertname=~PaymentsDb.*, service=payments-db"
+            "matches alertname=PaymentsDbPool, service=payments-db"
         );
+        assert_eq!(got[2].reason, "matches service=payments-db");
     }
 
     #[test]
