@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod exec;
 pub mod report;
 pub mod runtime;
 pub mod sources;
