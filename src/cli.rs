@@ -134,9 +134,14 @@ pub struct TuiArgs {
         default_value = "dark"
     )]
     pub theme: String,
-    /// Name shown as the operator in the remediation log [default: the OS user].
+    /// Display name logged next to the OS user in the remediation log [default: the config's
+    /// `operator`, else none].
     #[arg(long, value_name = "NAME", env = "PAGERPILOT_OPERATOR")]
     pub operator: Option<String>,
+    /// Start in write mode: approving a runbook step runs its command (logged). Without it,
+    /// approvals are dry runs until write mode is unlocked with `W`.
+    #[arg(long, env = "PAGERPILOT_WRITE")]
+    pub write: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

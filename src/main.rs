@@ -11,7 +11,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
-use pagerpilot::app::Keymap;
+use pagerpilot::app::{Access, Keymap};
 use pagerpilot::cli::{
     Cli, Command, Common, ExportFormat, LogFormat, RcaFormat, RunbookCommand, ScanFormat,
 };
@@ -19,11 +19,15 @@ use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
 use pagerpilot::report::{patterns, rca, runbook_check, scan, timeline};
+use pagerpilot::runtime::execute::Checker;
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
 use pagerpilot::runtime::tui::{self, TuiOptions};
+use pagerpilot::sources::loki::LokiClient;
+use pagerpilot::sources::prometheus::PrometheusClient;
 use pagerpilot::sources::{Clock, FixedClock, SystemClock};
+use pagerpilot::store::redact::Redactor;
 use pagerpilot::store::Store;
 use pagerpilot::ui::theme::Theme;
 
@@ -58,23 +62,51 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
     let db = cli.common.db.clone().unwrap_or_else(|| paths.default_db());
     match cli.command {
         None => {
+            let settings = config::resolve(&cli.common.overrides(), &paths)?;
+            let access = match (settings.readonly, cli.tui.write) {
+                (true, _) => Access::ReadOnly,
+                (false, true) => Access::Write,
+                (false, false) => Access::DryRun,
+            };
+            let mut notices: Vec<String> = settings.warnings.clone();
+            if settings.readonly && cli.tui.write {
+                notices.push("--write ignored: read-only mode is on".to_string());
+            }
+            if settings.is_live() {
+                notices.push(
+                    "live sources are configured, but live polling is not wired into the TUI yet: \
+                     showing the demo (runbook checks do use the configured sources)"
+                        .to_string(),
+                );
+            }
             let mut opts = TuiOptions {
                 theme: theme(&cli.tui.theme, &paths)?,
                 keymap: keymap(&paths)?,
                 db_path: db,
                 exports_dir: paths.exports_dir(),
-                operator: cli.tui.operator.clone().unwrap_or_else(config::os_user),
+                operator: config::os_user(),
                 host: config::host_name(),
                 schedule: Schedule::default(),
                 started,
                 startup_notice: None,
+                access,
+                display_name: cli.tui.operator.clone().or(settings.operator.clone()),
+                redactor: redactor(&settings),
+                checker: checker(&settings, &mut notices),
             };
             let mut sources = demo_sources(None, now, clock.clone())?;
-            let problems = add_local_runbooks(&mut sources, &paths);
-            opts.startup_notice = problems.first().map(|p| {
-                let more = problems.len() - 1;
+            notices.extend(add_local_runbooks(
+                &mut sources,
+                &paths,
+                &settings.runbook_dirs,
+            ));
+            for n in &notices {
+                tracing::warn!(notice = %n, "startup");
+            }
+            opts.startup_notice = notices.first().map(|p| {
+                let more = notices.len() - 1;
                 if more > 0 {
-                    format!("{p} (and {more} more runbook problems; see the log)")
+                    format!("{p} (and {more} more; see the log)")
                 } else {
                     p.clone()
                 }
@@ -84,7 +116,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
         }
         Some(Command::Scan(args)) => {
             let mut sources = demo_sources(args.scenario.as_deref(), now, clock)?;
-            warn_all(&add_local_runbooks(&mut sources, &paths));
+            warn_all(&add_local_runbooks(&mut sources, &paths, &[]));
             let cycle = run_cycle(&sources, now).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
@@ -95,7 +127,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
         }
         Some(Command::Export(args)) => {
             let mut sources = demo_sources(None, now, clock)?;
-            warn_all(&add_local_runbooks(&mut sources, &paths));
+            warn_all(&add_local_runbooks(&mut sources, &paths, &[]));
             let cycle = run_cycle(&sources, now).await?;
             let Some(incident) = cycle
                 .analysis
@@ -251,22 +283,64 @@ fn demo_sources(
     Ok(setup::demo(scenario, anchor, clock))
 }
 
-/// Adds the user's Markdown runbooks (`$XDG_CONFIG_HOME/pagerpilot/runbooks/*.md`); one with
-/// the id of a built-in runbook replaces it. Returns the problems found (a broken file is
-/// skipped, the others still load).
-fn add_local_runbooks(sources: &mut Sources, paths: &Paths) -> Vec<String> {
-    let (local, errors) = runbook::load_dir(&paths.runbooks_dir());
-    for rb in local {
-        sources.runbooks.retain(|r| r.id != rb.id);
-        sources.runbooks.push(rb);
+/// Adds the user's Markdown runbooks (`$XDG_CONFIG_HOME/pagerpilot/runbooks/*.md`, then the
+/// config's `runbook_dirs` in order); one with the id of an earlier runbook replaces it.
+/// Returns the problems found (a broken file is skipped, the others still load).
+fn add_local_runbooks(sources: &mut Sources, paths: &Paths, extra: &[PathBuf]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let dirs = std::iter::once(paths.runbooks_dir()).chain(extra.iter().cloned());
+    for (i, dir) in dirs.enumerate() {
+        if i > 0 && !dir.is_dir() {
+            problems.push(format!(
+                "runbook_dirs: {} is not a directory",
+                dir.display()
+            ));
+            continue;
+        }
+        let (local, errors) = runbook::load_dir(&dir);
+        for rb in local {
+            sources.runbooks.retain(|r| r.id != rb.id);
+            sources.runbooks.push(rb);
+        }
+        problems.extend(errors.iter().map(|e| format!("runbook skipped: {e}")));
     }
-    errors
-        .iter()
-        .map(|e| {
-            tracing::warn!(error = %e, "runbook skipped");
-            format!("runbook skipped: {e}")
-        })
-        .collect()
+    problems
+}
+
+/// Built-in rules, the configured sources' secrets, and the config's `redact` patterns.
+fn redactor(settings: &config::Settings) -> Redactor {
+    let sources = [
+        settings.prometheus.as_ref(),
+        settings.alertmanager.as_ref(),
+        settings.loki.as_ref().map(|l| &l.source),
+    ];
+    let secrets = sources
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s.http.secret_values());
+    Redactor::new(secrets, settings.redact.clone())
+}
+
+/// Clients for runbook checks: Prometheus for `promql`, Loki for `logql`, when configured.
+fn checker(settings: &config::Settings, notices: &mut Vec<String>) -> Checker {
+    let mut checker = Checker {
+        missing_reason: (!settings.is_live())
+            .then(|| "the demo has no Prometheus or Loki; configure one to evaluate checks".into()),
+        ..Checker::default()
+    };
+    if let Some(p) = &settings.prometheus {
+        match PrometheusClient::new(p.http.clone()) {
+            Ok(c) => checker.prometheus = Some(Arc::new(c)),
+            Err(e) => notices.push(format!("prometheus: {e}")),
+        }
+    }
+    if let Some(l) = &settings.loki {
+        match LokiClient::new(l.source.http.clone()) {
+            Ok(c) => checker.loki = Some(Arc::new(c)),
+            Err(e) => notices.push(format!("loki: {e}")),
+        }
+    }
+    checker
 }
 
 fn warn_all(problems: &[String]) {

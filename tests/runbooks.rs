@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use chrono::Utc;
-use pagerpilot::domain::runbook::{self, Risk, RunbookErrorKind};
+use pagerpilot::domain::runbook::{self, Risk, Runbook, RunbookErrorKind};
 use pagerpilot::domain::{Alert, AlertState, Labels};
 use proptest::prelude::*;
 
@@ -242,6 +242,13 @@ fn suggestions_put_runbook_urls_first_then_matchers() {
     assert_eq!(got[0].id, "node-disk-full");
 }
 
+/// `books` plus the runbooks read from the files `a`'s runbook_url names, as the runtime does.
+fn with_url_runbooks(a: &Alert, books: &[Runbook]) -> Vec<Runbook> {
+    let mut all = books.to_vec();
+    all.extend(runbook::runbooks_from_urls(&[a], books));
+    all
+}
+
 #[test]
 fn a_runbook_url_naming_a_file_on_disk_is_read_from_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -262,7 +269,10 @@ fn a_runbook_url_naming_a_file_on_disk_is_read_from_it() {
         abs.clone(),
     ] {
         let a = alert(&[("alertname", "Disk")], Some(&url));
-        let got = runbook::suggest(&[&a], &books);
+        // `suggest` reads nothing: without the file's runbook passed in, no suggestion.
+        assert!(runbook::suggest(&[&a], &books).is_empty(), "{url}");
+        let with_files = with_url_runbooks(&a, &books);
+        let got = runbook::suggest(&[&a], &with_files);
         assert_eq!(got.len(), 1, "{url}: {got:?}");
         assert_eq!(got[0].id, "disk-book", "{url}");
         assert_eq!(got[0].title, "From disk");
@@ -291,9 +301,12 @@ fn a_runbook_url_naming_a_file_on_disk_is_read_from_it() {
         dir.path().display().to_string(),
     ] {
         let a = alert(&[("alertname", "Disk")], Some(&url));
-        assert!(runbook::suggest(&[&a], &books).is_empty(), "{url}");
         assert!(
             runbook::runbooks_from_urls(&[&a], &books).is_empty(),
+            "{url}"
+        );
+        assert!(
+            runbook::suggest(&[&a], &with_url_runbooks(&a, &books)).is_empty(),
             "{url}"
         );
     }
@@ -302,7 +315,7 @@ fn a_runbook_url_naming_a_file_on_disk_is_read_from_it() {
     let shadow = dir.path().join("web-5xx.md");
     std::fs::write(&shadow, "+++\ntitle = \"Shadow\"\n+++\n## a\n").expect("write");
     let a = alert(&[("alertname", "X")], Some(&shadow.display().to_string()));
-    let got = runbook::suggest(&[&a], &books);
+    let got = runbook::suggest(&[&a], &with_url_runbooks(&a, &books));
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].title, "Web front end returning 5xx");
 }
@@ -316,7 +329,7 @@ fn a_relative_runbook_url_is_read_relative_to_the_working_directory() {
         "run from the crate root"
     );
     let a = alert(&[("alertname", "X")], Some(url));
-    let got = runbook::suggest(&[&a], &[]);
+    let got = runbook::suggest(&[&a], &with_url_runbooks(&a, &[]));
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].id, "web-5xx");
     assert_eq!(

@@ -131,6 +131,28 @@ fn overlays() {
 }
 
 #[test]
+fn remediation_dialogs() {
+    use pagerpilot::app::{Access, Confirm, InputPurpose, PendingAction};
+    let mut app = with_screen(Screen::Stepper);
+    app.access = Access::Write;
+    app.overlay = Some(Overlay::Confirm(Confirm {
+        action: PendingAction::Run { index: 2 },
+        prompt: "Step 3 is DESTRUCTIVE and will run for real:\npsql -h 'payments-db' -c \"select 1\"\nType payments-db to run it.".into(),
+        expected: Some("payments-db".into()),
+        typed: "paym".into(),
+    }));
+    let t = draw(&app, &dark(), 120, 36);
+    insta::assert_snapshot!("confirm_destructive_120x36", t.backend());
+    app.access = Access::DryRun;
+    app.overlay = Some(Overlay::Input {
+        purpose: InputPurpose::SkipReason { index: 2 },
+        text: "pool already drained by the DBA".into(),
+    });
+    let t = draw(&app, &dark(), 80, 24);
+    insta::assert_snapshot!("skip_reason_80x24", t.backend());
+}
+
+#[test]
 fn help_lists_every_binding_description() {
     let mut app = sample_app();
     app.overlay = Some(Overlay::Help);

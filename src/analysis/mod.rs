@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::runbook::Runbook;
 use crate::domain::{Alert, AlertState, Edge, Incident, LogStream, Series};
 
-pub use pipeline::analyze;
+pub use pipeline::{analyze, analyze_reading_runbooks};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -119,4 +119,7 @@ pub struct Analysis {
     pub anomalies: BTreeMap<String, SeriesAnomaly>,
     pub forecasts: BTreeMap<String, CapacityForecast>,
     pub patterns: Vec<PatternSummary>,
+    /// Runbooks read from files that alerts' `runbook_url`s name (not among the loaded ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub url_runbooks: Vec<Runbook>,
 }

@@ -7,6 +7,18 @@ use super::correlate::{build_incidents, IncidentInput};
 use super::{anomaly, forecast, patterns, Analysis, Snapshot};
 use crate::domain::runbook;
 
+/// Like [`analyze`], first reading the runbook files that alerts' `runbook_url`s name (I/O:
+/// call it off the render loop).
+pub fn analyze_reading_runbooks(mut snapshot: Snapshot) -> Analysis {
+    let alerts: Vec<_> = snapshot.alerts.iter().collect();
+    let url_runbooks = runbook::runbooks_from_urls(&alerts, &snapshot.runbooks);
+    snapshot.runbooks.extend(url_runbooks.iter().cloned());
+    let mut analysis = analyze(&snapshot);
+    analysis.url_runbooks = url_runbooks;
+    analysis
+}
+
+/// One analysis run; pure (no I/O).
 pub fn analyze(snapshot: &Snapshot) -> Analysis {
     let anomalies: BTreeMap<_, _> = snapshot
         .series
@@ -52,5 +64,6 @@ pub fn analyze(snapshot: &Snapshot) -> Analysis {
         anomalies,
         forecasts,
         patterns,
+        url_runbooks: Vec::new(),
     }
 }

@@ -6,7 +6,7 @@ use crate::domain::runbook::{self, Risk, Runbook, Step};
 use crate::domain::Labels;
 
 /// How long a step may run when its runbook does not say.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIMEOUT: Duration = runbook::DEFAULT_STEP_TIMEOUT;
 
 /// Labels that name what a step acts on, most specific first; the first one set on the alert
 /// is what the operator types to confirm a destructive step.
@@ -126,6 +126,17 @@ impl StepState {
         };
         let mut state = StepState::new(&step.title, &step.prose, step.risk, command);
         state.rollback = step.rollback.as_deref().map(render);
+        state.timeout = step.timeout;
+        state.interactive = step.interactive;
+        state.checks = step
+            .checks
+            .iter()
+            .map(|c| StepCheck {
+                when: c.when.as_str(),
+                lang: c.lang.as_str(),
+                query: c.query.clone(),
+            })
+            .collect();
         state
     }
 }

@@ -451,7 +451,13 @@ fn open_runbook(app: &mut App) {
         notify(app, text, false);
         return;
     }
-    let Some(runbook) = app.runbooks.iter().find(|r| r.id == suggestion.id) else {
+    let url_runbooks = app.analysis.iter().flat_map(|a| a.url_runbooks.iter());
+    let Some(runbook) = app
+        .runbooks
+        .iter()
+        .chain(url_runbooks)
+        .find(|r| r.id == suggestion.id)
+    else {
         let text = format!("runbook {:?} is not loaded", suggestion.id);
         notify(app, text, true);
         return;

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::analysis::analyze;
+use super::execute::{self, Checker};
+use crate::analysis::analyze_reading_runbooks;
 use crate::app::{App, Effect, Msg};
 use crate::report::timeline;
 use crate::store::StoreHandle;
@@ -13,6 +14,7 @@ pub struct EffectRunner {
     pub tx: UnboundedSender<Msg>,
     pub store: StoreHandle,
     pub exports_dir: PathBuf,
+    pub checker: Checker,
 }
 
 impl EffectRunner {
@@ -25,7 +27,7 @@ impl EffectRunner {
                 snapshot,
             } => {
                 tokio::task::spawn_blocking(move || {
-                    let analysis = Box::new(analyze(&snapshot));
+                    let analysis = Box::new(analyze_reading_runbooks(*snapshot));
                     let _ = tx.send(Msg::Analyzed {
                         generation,
                         analysis,
@@ -83,10 +85,12 @@ impl EffectRunner {
                 });
             }
             Effect::Execute(run) => {
-                // TEMPORARY until the executor lands.
-                let _ = tx.send(Msg::Executed {
-                    request: run.request,
-                    result: Err("execution is not available in this build".into()),
+                // Interactive runs need the terminal: the TUI loop takes those itself.
+                let checker = self.checker.clone();
+                let request = run.request;
+                tokio::spawn(async move {
+                    let result = execute::run_captured(*run, checker).await.map(Box::new);
+                    let _ = tx.send(Msg::Executed { request, result });
                 });
             }
             Effect::Quit => {}

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::poll::{poll_alerts, poll_logs, poll_metrics, MetricsCache};
 use super::setup::Sources;
-use crate::analysis::{analyze, Analysis, Snapshot};
+use crate::analysis::{analyze_reading_runbooks, Analysis, Snapshot};
 use crate::domain::Alert;
 
 /// What one cycle saw and concluded.
@@ -44,6 +44,6 @@ pub async fn run_cycle(sources: &Sources, now: DateTime<Utc>) -> anyhow::Result<
         topology: sources.topology.clone(),
         runbooks: sources.runbooks.clone(),
     };
-    let analysis = tokio::task::spawn_blocking(move || analyze(&snapshot)).await?;
+    let analysis = tokio::task::spawn_blocking(move || analyze_reading_runbooks(snapshot)).await?;
     Ok(Cycle { alerts, analysis })
 }

@@ -2,6 +2,7 @@
 //! runner, the interactive loop and the one-shot cycle of the headless commands.
 
 pub mod effects;
+pub mod execute;
 pub mod headless;
 pub mod poll;
 pub mod pollers;

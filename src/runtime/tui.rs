@@ -9,11 +9,16 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use anyhow::Context;
+
 use super::effects::EffectRunner;
+use super::execute::{self, Checker};
 use super::pollers::{self, Schedule};
 use super::setup::Sources;
-use crate::app::{update, App, Effect, Keymap, Msg};
+use crate::app::{update, Access, App, Effect, Keymap, Msg};
+use crate::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry};
 use crate::sources::Clock;
+use crate::store::redact::Redactor;
 use crate::store::Store;
 use crate::ui::{self, theme::Theme};
 
@@ -31,6 +36,14 @@ pub struct TuiOptions {
     pub started: Instant,
     /// Shown in the status bar at start (e.g. a local runbook that could not be read).
     pub startup_notice: Option<String>,
+    /// Read-only, dry run (default) or write mode (`--write`, logged at start).
+    pub access: Access,
+    /// The configured display name, logged next to the OS user.
+    pub display_name: Option<String>,
+    /// Secrets and patterns to redact before anything is stored.
+    pub redactor: Redactor,
+    /// Evaluates runbook checks against the configured sources.
+    pub checker: Checker,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
@@ -38,12 +51,35 @@ pub struct TuiOptions {
 pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> anyhow::Result<()> {
     let started = opts.started;
     // Open the store before touching the terminal so its errors print plainly.
-    let store = Store::open(&opts.db_path)?;
+    let store = Store::open_with(&opts.db_path, opts.redactor.clone())?;
+    if opts.access == Access::Write {
+        // Starting in write mode is as consequential as unlocking it: it is logged first.
+        let mut entry = RemediationEntry::new(
+            clock.now(),
+            opts.operator.clone(),
+            opts.host.clone(),
+            "-",
+            "-",
+            0,
+            "start in write mode",
+            "write mode on (--write)",
+            Decision::Approved,
+        );
+        entry.kind = EntryKind::Mode;
+        entry.mode = Mode::Real;
+        entry.display_name = opts.display_name.clone();
+        store
+            .handle()
+            .append(entry)
+            .context("cannot log the start in write mode; not starting")?;
+    }
     let mut app = App::new(sources.mode, opts.keymap.clone(), clock.now());
     app.scenario = sources.scenario_name.clone();
     app.topology = sources.topology.clone();
     app.runbooks = sources.runbooks.clone();
     app.operator = opts.operator.clone();
+    app.display_name = opts.display_name.clone();
+    app.access = opts.access.clone();
     app.host = opts.host.clone();
     app.db_path = opts.db_path.display().to_string();
     app.notice = opts.startup_notice.clone().map(|text| crate::app::Notice {
@@ -89,6 +125,7 @@ async fn event_loop(
         tx: tx.clone(),
         store: store.handle(),
         exports_dir: opts.exports_dir.clone(),
+        checker: opts.checker.clone(),
     };
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);
@@ -139,11 +176,36 @@ async fn event_loop(
         while let Ok(msg) = rx.try_recv() {
             pending.push(msg);
         }
+        let mut interactive = Vec::new();
         for msg in pending.drain(..) {
             dirty = true;
             for effect in update(app, msg) {
-                runner.run(effect, app);
+                match effect {
+                    Effect::Execute(run) if run.interactive => interactive.push(*run),
+                    other => runner.run(other, app),
+                }
             }
+        }
+        for run in interactive {
+            // Hand the terminal over: stop reading its events, leave the alternate screen and
+            // raw mode, run, then take it back and redraw everything.
+            drop(events);
+            ratatui::restore();
+            println!(
+                "pagerpilot: running an interactive runbook step (timeout {} s); exit it to return.\n$ {}",
+                run.timeout.as_secs(),
+                run.command
+            );
+            let request = run.request;
+            let result = execute::run_interactive(run, opts.checker.clone())
+                .await
+                .map(Box::new);
+            crossterm::terminal::enable_raw_mode()?;
+            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+            terminal.clear()?;
+            events = EventStream::new();
+            let _ = tx.send(Msg::Executed { request, result });
+            dirty = true;
         }
         if app.should_quit {
             break Ok(());

@@ -15,10 +15,10 @@ const MAX_RUNBOOK_BYTES: u64 = 1 << 20;
 ///
 /// 1. Each alert's `runbook_url` annotation (most severe alert first):
 ///    * an http(s) URL becomes a link-only suggestion (`url` set, `id` = the URL);
-///    * a path or file name whose stem is a loaded runbook's id suggests that runbook;
-///    * otherwise a `file:///abs/path.md` URL or a local path ending in `.md` (relative to the
-///      working directory) that exists is read and parsed (see [`runbooks_from_urls`]); a file
-///      that does not parse is skipped with a warning naming it.
+///    * a `file:///abs/path.md` URL or a local path ending in `.md` suggests the runbook read
+///      from that file, else the runbook whose id is the URL's file stem. `suggest` reads no
+///      files: the runtime reads the files URLs name with [`runbooks_from_urls`] and passes
+///      them in with the others.
 /// 2. Loaded runbooks whose every matcher matches one alert's labels (anchored regexes), ranked
 ///    by number of matchers (more specific first), then by that alert's severity, then by id.
 ///    The reason names the matching alert's label values (`matches alertname=X, service=y`).
@@ -47,18 +47,16 @@ pub fn suggest(alerts: &[&Alert], runbooks: &[Runbook]) -> Vec<RunbookSuggestion
                 reason,
                 url: Some(url.to_string()),
             }
-        } else if let Some(rb) = stem_of(url).and_then(|s| runbooks.iter().find(|r| r.id == s)) {
+        } else if let Some(rb) = by_url(url, runbooks) {
+            let from_file = local_path(url).is_some_and(|p| Path::new(&rb.source) == p);
             RunbookSuggestion {
                 id: rb.id.clone(),
                 title: rb.title.clone(),
-                reason,
-                url: None,
-            }
-        } else if let Some(rb) = load_local(url) {
-            RunbookSuggestion {
-                reason: format!("{reason} (read from {})", rb.source),
-                id: rb.id,
-                title: rb.title,
+                reason: if from_file {
+                    format!("{reason} (read from {})", rb.source)
+                } else {
+                    reason
+                },
                 url: None,
             }
         } else {
@@ -130,6 +128,16 @@ pub fn runbooks_from_urls(alerts: &[&Alert], loaded: &[Runbook]) -> Vec<Runbook>
         }
     }
     out
+}
+
+/// The runbook a `runbook_url` names: the file it was read from, else the one whose id is the
+/// URL's file stem.
+fn by_url<'a>(url: &str, runbooks: &'a [Runbook]) -> Option<&'a Runbook> {
+    let path = local_path(url);
+    runbooks
+        .iter()
+        .find(|r| path.as_deref().is_some_and(|p| Path::new(&r.source) == p))
+        .or_else(|| stem_of(url).and_then(|s| runbooks.iter().find(|r| r.id == s)))
 }
 
 /// Reads and parses the local runbook `url` names, if it names one that exists.
