@@ -206,40 +206,50 @@ fn export_writes_a_postmortem_draft_and_json_with_original_times() {
 #[test]
 fn export_includes_the_decisions_recorded_for_the_incident() {
     use chrono::{TimeZone, Utc};
-    use pagerpilot::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry};
+    use pagerpilot::domain::remediation::{Decision, Mode, RemediationEntry};
 
     let env = Env::new();
     let id = id_of_cascade(&env);
     let db = env.db();
     let store = pagerpilot::store::Store::open(&db).expect("open store");
-    for (step, decision) in [(0usize, Decision::Approved), (1, Decision::Skipped)] {
-        store
-            .handle()
-            .append(RemediationEntry {
-                ts: Utc
-                    .with_ymd_and_hms(2026, 11, 25, 13, 55, step as u32)
-                    .single()
-                    .expect("valid time"),
-                operator: "alice".into(),
-                host: "laptop".into(),
-                incident_id: id.clone(),
-                runbook_id: "payments-db-pool".into(),
-                step_index: step,
-                step_title: format!("step {step}"),
-                command: format!("echo step-{step}"),
-                mode: Mode::DryRun,
-                decision,
-                exit_code: None,
-                output: None,
-                note: None,
-                kind: EntryKind::Step,
-                display_name: None,
-                duration_ms: None,
-                output_digest: None,
-                output_bytes: None,
-                checks: Vec::new(),
-            })
-            .expect("append");
+    for (step, decision) in [
+        (0usize, Decision::Approved),
+        (1, Decision::Skipped),
+        (2, Decision::Approved),
+    ] {
+        let mut e = RemediationEntry::new(
+            Utc.with_ymd_and_hms(2026, 11, 25, 13, 55, step as u32)
+                .single()
+                .expect("valid time"),
+            "alice",
+            "laptop",
+            id.clone(),
+            "payments-db-pool",
+            step,
+            format!("step {step}"),
+            format!("echo step-{step}"),
+            decision,
+        );
+        if step == 2 {
+            // A real run that failed, with its output and a post-check.
+            e.mode = Mode::Real;
+            e.exit_code = Some(1);
+            e.duration_ms = Some(1500);
+            e.output = Some("ERROR: <permission denied>\n".into());
+            e.output_digest = Some("ab".repeat(32));
+            e.output_bytes = Some(27);
+            e.note = Some("exit 1 in 1.5 s".into());
+            e.display_name = Some("Alice (SRE)".into());
+            e.checks = vec![pagerpilot::domain::remediation::CheckRecord {
+                when: "post".into(),
+                query: "up == 1".into(),
+                result: "does not hold (empty result)".into(),
+            }];
+        }
+        if step == 1 {
+            e.note = Some("DBA already on it".into());
+        }
+        store.handle().append(e).expect("append");
     }
     store.close().expect("close");
     let db_s = db.to_str().expect("utf-8 path");
@@ -258,8 +268,47 @@ fn export_includes_the_decisions_recorded_for_the_incident() {
         "{md}"
     );
     assert!(md.contains("skipped") && md.contains("13:55:01"), "{md}");
+    assert!(md.contains("DBA already on it"), "the skip reason: {md}");
+    assert!(
+        md.contains("ran step 3")
+            && md.contains("exit 1 in 1.5 s")
+            && md.contains("Alice (SRE) (alice)"),
+        "the real run with its outcome and operator: {md}"
+    );
+    assert!(md.contains("post check `up == 1`: does not hold"), "{md}");
+    assert!(
+        md.contains("ERROR: <permission denied>"),
+        "output quoted: {md}"
+    );
+    assert!(
+        md.contains("- [ ] Step 3 \"step 2\" of `payments-db-pool` failed (exit 1 in 1.5 s)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- [ ] Step 2 \"step 1\" of `payments-db-pool` was skipped"),
+        "{md}"
+    );
+    let html = env.ok(&[
+        "export",
+        "--demo",
+        "--incident",
+        &id,
+        "--db",
+        db_s,
+        "--at",
+        AT,
+        "--format",
+        "html",
+    ]);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains("ERROR: &lt;permission denied&gt;"),
+        "escaped output: {html}"
+    );
+    assert!(!html.contains("<permission"), "nothing unescaped: {html}");
     let listed = env.ok(&["log", "--db", db_s, "--incident", &id]);
-    assert_eq!(listed.lines().count(), 3, "header and two rows: {listed}");
+    assert_eq!(listed.lines().count(), 4, "header and three rows: {listed}");
+    assert!(listed.contains("exit 1 1.5s"), "{listed}");
 }
 
 #[test]
@@ -269,6 +318,66 @@ fn export_of_an_unknown_incident_names_it_and_lists_the_active_ones() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("INC-nope") && err.contains("INC-"), "{err}");
+}
+
+/// Someone edits a decision with the sqlite3 command-line tool (after dropping the trigger that
+/// refuses UPDATE): `log --verify` names the row and exits 2.
+#[test]
+fn a_row_changed_with_the_sqlite3_cli_is_found_by_verify() {
+    use pagerpilot::domain::remediation::{Decision, RemediationEntry};
+    let env = Env::new();
+    let db = env.db();
+    let store = pagerpilot::store::Store::open(&db).expect("open store");
+    for step in 0..3 {
+        let e = RemediationEntry::new(
+            chrono::Utc::now(),
+            "alice",
+            "laptop",
+            "INC-1",
+            "rb",
+            step,
+            "t",
+            "echo hi",
+            Decision::Approved,
+        );
+        store.handle().append(e).expect("append");
+    }
+    store.close().expect("close");
+    let db_s = db.to_str().expect("utf-8 path");
+    assert!(env
+        .ok(&["log", "--verify", "--db", db_s])
+        .starts_with("chain OK (3 rows;"));
+
+    let refused = std::process::Command::new("sqlite3")
+        .args([
+            db_s,
+            "UPDATE remediation_log SET decision = 'skipped' WHERE seq = 2;",
+        ])
+        .output()
+        .expect("the sqlite3 CLI must be installed (./scripts/test installs it)");
+    assert!(!refused.status.success(), "the trigger refuses UPDATE");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("append-only"));
+
+    let edited = std::process::Command::new("sqlite3")
+        .args([
+            db_s,
+            "DROP TRIGGER remediation_log_no_update; \
+             UPDATE remediation_log SET decision = 'skipped' WHERE seq = 2;",
+        ])
+        .output()
+        .expect("sqlite3");
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    let out = env.run(&["log", "--verify", "--db", db_s]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TAMPERED") && err.contains("#2") && err.contains("hash mismatch"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -173,3 +173,21 @@ fn at_least_one_path_is_required() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("PATH"), "{err}");
 }
+
+/// The runbook example in the README is a valid runbook (so the documentation cannot rot).
+#[test]
+fn the_readme_example_passes() {
+    let env = Env::new();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("````markdown\n")
+        .map(|i| i + "````markdown\n".len())
+        .expect("README has a ````markdown runbook example");
+    let len = readme[start..].find("````").expect("example is closed");
+    let file = write(env.path(), "readme-example.md", &readme[start..start + len]);
+    let (code, out, err) = check(&env, &[&file]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 runbook OK"), "{out}");
+    assert!(!out.contains("warning"), "{out}");
+}

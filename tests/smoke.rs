@@ -91,3 +91,104 @@ fn open_an_incident_approve_two_dry_run_steps_quit_verify_and_export() {
         assert!(line.contains("approved (dry run)"), "{line}");
     }
 }
+
+/// A runbook whose commands are harmless, under every built-in id so whichever runbook the top
+/// incident suggests is this one: step 1 prints, step 2 is interactive (reads a line).
+const LOCAL_RUNBOOK: &str = r#"+++
+title = "Harmless test runbook"
+risk = "read"
++++
+Used by the smoke test.
+
+## 1. Say hello
+```sh
+echo "hello from" {{ labels.alertname }}
+```
+risk: read
+
+## 2. Ask for a name
+```sh
+printf 'name? '; read -r name; echo "got $name"
+```
+risk: read
+interactive: true
+timeout: 60s
+"#;
+
+#[test]
+fn in_write_mode_steps_really_run_and_an_interactive_step_gets_the_terminal() {
+    let env = Env::new();
+    let db = env.db();
+    let books = env.path().join("config/pagerpilot/runbooks");
+    std::fs::create_dir_all(&books).expect("mkdir");
+    for id in [
+        "payments-db-pool",
+        "checkout-api-latency",
+        "web-5xx",
+        "node-disk-full",
+    ] {
+        std::fs::write(books.join(format!("{id}.md")), LOCAL_RUNBOOK).expect("write runbook");
+    }
+    let exit_file = env.path().join("exit-code");
+    let shell_cmd = format!(
+        "{bin} --db {db} --write; echo $? > {exit}; sleep 30",
+        bin = binary_in(&env),
+        db = quote(&db),
+        exit = quote(&exit_file),
+    );
+    let tmux = Tmux::start(&env, "write", &shell_cmd);
+    tmux.wait_for(&["INC-", "WRITE"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["Likely cause"]);
+    tmux.keys(&["r"]);
+    tmux.wait_for(&["WRITE MODE", "Harmless test runbook"]);
+
+    tmux.keys(&["y"]);
+    tmux.wait_for(&["ran #2: exit 0"]);
+
+    // Step 2 takes over the terminal; answer its question, and the TUI comes back.
+    tmux.keys(&["y"]);
+    tmux.wait_for(&["name?"]);
+    tmux.keys(&["ada", "Enter"]);
+    tmux.wait_for(&["ran #3: exit 0", "Harmless test runbook"]);
+
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&exit_file).map_or(true, |t| t.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "pagerpilot did not exit after q");
+        sleep(Duration::from_millis(100));
+    }
+
+    let rows = env.ok(&[
+        "log",
+        "--format",
+        "json",
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&rows).expect("log JSON");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(
+        rows[0]["kind"], "mode",
+        "starting with --write is logged first"
+    );
+    for row in &rows[1..] {
+        assert_eq!(row["mode"], "real");
+        assert_eq!(row["exit_code"], 0);
+        assert!(row["duration_ms"].as_u64().is_some(), "{row}");
+    }
+    let out = rows[1]["output"].as_str().expect("output");
+    assert!(out.starts_with("hello from "), "{out}");
+    assert_eq!(
+        rows[1]["output_digest"].as_str().map(str::len),
+        Some(64),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2]["output"]
+        .as_str()
+        .is_some_and(|o| o.contains("interactive")));
+    let verify = env.ok(&["log", "--verify", "--db", db.to_str().expect("utf-8")]);
+    assert!(verify.starts_with("chain OK (3 rows;"), "{verify}");
+}

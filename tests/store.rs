@@ -415,3 +415,29 @@ fn a_version_one_log_is_migrated_and_still_verifies() {
     assert!(what.contains("hash version 1"), "{what}");
     store.close().expect("close");
 }
+
+#[test]
+fn a_batch_is_chained_in_order_and_all_or_nothing() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).expect("open");
+    let h = store.handle();
+    h.append(entry("INC-1", 0, "echo zero")).expect("append");
+    let rows = h
+        .append_batch((1..4).map(|i| entry("INC-1", i, "echo n")).collect())
+        .expect("batch");
+    assert_eq!(
+        rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(rows[1].prev_hash, rows[0].hash);
+    assert!(h.verify().expect("verify").is_ok());
+    // A row the schema refuses (duration over i64) fails the whole batch: nothing is added.
+    let mut bad = entry("INC-1", 9, "echo bad");
+    bad.duration_ms = Some(u64::MAX);
+    let err = h
+        .append_batch(vec![entry("INC-1", 8, "echo ok"), bad])
+        .expect_err("refused");
+    assert!(err.to_string().contains("duration_ms"), "{err}");
+    assert_eq!(h.list(None).expect("list").len(), 4);
+    store.close().expect("close");
+}

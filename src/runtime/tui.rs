@@ -201,8 +201,17 @@ async fn event_loop(
                 .await
                 .map(Box::new);
             crossterm::terminal::enable_raw_mode()?;
-            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
-            terminal.clear()?;
+            crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::EnterAlternateScreen,
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+                crossterm::cursor::Hide
+            )?;
+            // A fresh terminal has no previous frame, so the next draw repaints everything.
+            // (`Terminal::clear` would ask the terminal for the cursor position, and the
+            // reply can be lost right after the hand-back.)
+            *terminal =
+                ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
             events = EventStream::new();
             let _ = tx.send(Msg::Executed { request, result });
             dirty = true;

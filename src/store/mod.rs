@@ -90,6 +90,7 @@ type Reply<T> = mpsc::Sender<Result<T, StoreError>>;
 
 enum Request {
     Append(Box<RemediationEntry>, Reply<StoredEntry>),
+    AppendBatch(Vec<RemediationEntry>, Reply<Vec<StoredEntry>>),
     List(Option<String>, Reply<Vec<StoredEntry>>),
     Verify(Reply<VerifyReport>),
     Shutdown,
@@ -186,6 +187,14 @@ impl StoreHandle {
         self.call(|reply| Request::Append(Box::new(entry), reply))
     }
 
+    /// Appends several entries in order in one transaction: all are stored, or none.
+    pub fn append_batch(
+        &self,
+        entries: Vec<RemediationEntry>,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        self.call(|reply| Request::AppendBatch(entries, reply))
+    }
+
     /// All rows, or one incident's rows, oldest first.
     pub fn list(&self, incident_id: Option<&str>) -> Result<Vec<StoredEntry>, StoreError> {
         let incident = incident_id.map(str::to_string);
@@ -223,6 +232,9 @@ fn serve(
         match request {
             Request::Append(entry, reply) => {
                 let _ = reply.send(rows::append(&mut conn, &path, &redactor, *entry));
+            }
+            Request::AppendBatch(entries, reply) => {
+                let _ = reply.send(rows::append_batch(&mut conn, &path, &redactor, entries));
             }
             Request::List(incident, reply) => {
                 let _ = reply.send(rows::list(&conn, &path, incident.as_deref()));

@@ -201,6 +201,50 @@ pub fn append(
     redactor: &Redactor,
     entry: RemediationEntry,
 ) -> Result<StoredEntry, StoreError> {
+    let mut out = append_batch(conn, path, redactor, vec![entry])?;
+    out.pop().ok_or_else(|| StoreError::Invalid {
+        path: path.to_path_buf(),
+        what: "the append returned no row".into(),
+    })
+}
+
+/// Appends `entries` in order in one immediate transaction (all or none); returns the rows.
+pub fn append_batch(
+    conn: &mut Connection,
+    path: &Path,
+    redactor: &Redactor,
+    entries: Vec<RemediationEntry>,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let fail = sql_error(path, "appending to remediation_log");
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&fail)?;
+    let mut last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM remediation_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(&fail)?;
+    let mut raws = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let raw = insert(&tx, path, redactor, entry, last.take())?;
+        last = Some((raw.seq, raw.hash.clone()));
+        raws.push(raw);
+    }
+    tx.commit().map_err(&fail)?;
+    raws.into_iter().map(|r| r.into_entry(path)).collect()
+}
+
+/// Redacts, chains after `last` and inserts one row inside the caller's transaction.
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    redactor: &Redactor,
+    entry: RemediationEntry,
+    last: Option<(i64, String)>,
+) -> Result<RawRow, StoreError> {
     let fail = sql_error(path, "appending to remediation_log");
     let step_index = i64::try_from(entry.step_index).map_err(|_| StoreError::Invalid {
         path: path.to_path_buf(),
@@ -239,17 +283,6 @@ pub fn append(
             })?,
         )
     };
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(&fail)?;
-    let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM remediation_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(&fail)?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS_HASH.to_string()),
@@ -309,8 +342,7 @@ pub fn append(
         ],
     )
     .map_err(&fail)?;
-    tx.commit().map_err(&fail)?;
-    raw.into_entry(path)
+    Ok(raw)
 }
 
 /// All rows (or one incident's), oldest first.
