@@ -24,6 +24,7 @@ use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
 use pagerpilot::runtime::tui::{self, TuiOptions};
+use pagerpilot::sources::alertmanager::AlertmanagerClient;
 use pagerpilot::sources::loki::LokiClient;
 use pagerpilot::sources::prometheus::PrometheusClient;
 use pagerpilot::sources::{Clock, FixedClock, SystemClock};
@@ -93,6 +94,12 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 display_name: cli.tui.operator.clone().or(settings.operator.clone()),
                 redactor: redactor(&settings),
                 checker: checker(&settings, &mut notices),
+                alertmanager: settings.alertmanager.as_ref().and_then(|a| {
+                    AlertmanagerClient::new(a.http.clone())
+                        .map_err(|e| notices.push(format!("alertmanager: {e}")))
+                        .ok()
+                        .map(Arc::new)
+                }),
             };
             let mut sources = demo_sources(None, now, clock.clone())?;
             notices.extend(add_local_runbooks(

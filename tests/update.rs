@@ -766,7 +766,7 @@ fn arb_key() -> impl Strategy<Value = Msg> {
         Just(KeyCode::Backspace),
         Just(KeyCode::F(5)),
     ];
-    let keys = "jkgGyqs?/[]rexnuWab\t".chars().collect::<Vec<_>>();
+    let keys = "jkgGyqs?/[]rexnuWabSZ\t".chars().collect::<Vec<_>>();
     prop_oneof![
         3 => proptest::sample::select(keys).prop_map(KeyCode::Char),
         1 => codes,
@@ -780,6 +780,7 @@ proptest! {
     #[test]
     fn random_key_sequences_never_panic(keys in proptest::collection::vec(arb_key(), 0..80)) {
         let mut app = app();
+        app.can_silence = true;
         for k in keys {
             let effects = update(&mut app, k);
             // Answer persists like the store would, so the stepper keeps moving.
@@ -789,6 +790,9 @@ proptest! {
                     Effect::Persist { request, entry } => {
                         let seq = app.log.len() as i64 + 1;
                         queue.extend(update(&mut app, Msg::Persisted { request, result: Ok(stored(seq, entry)) }));
+                    }
+                    Effect::Silence(a) => {
+                        queue.extend(update(&mut app, Msg::SilenceDone { request: a.request(), result: Ok("3f0f6f2e-9a59-4d2b-8a43-0c6a9a3b7c11".into()) }));
                     }
                     Effect::Execute(run) => {
                         queue.extend(update(&mut app, Msg::Executed { request: run.request, result: Ok(Box::new(report(0))) }));
@@ -842,4 +846,145 @@ fn notices_expire_errors_later_than_information() {
         Msg::Tick(at + chrono::Duration::seconds(ERROR_NOTICE_SECS)),
     );
     assert!(app.notice.is_none());
+}
+
+#[test]
+fn silences_need_an_alertmanager_and_are_refused_in_read_only_mode() {
+    let mut app = app();
+    update(&mut app, code(KeyCode::Enter)); // detail of INC-1
+    assert!(update(&mut app, key('S')).is_empty());
+    assert!(app.overlay.is_none());
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.is_error && n.text.contains("no Alertmanager")));
+    app.can_silence = true;
+    app.access = Access::ReadOnly;
+    assert!(update(&mut app, key('S')).is_empty());
+    assert!(app.overlay.is_none());
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.contains("read-only")));
+}
+
+#[test]
+fn a_silence_is_created_after_approval_logged_and_can_be_expired() {
+    use pagerpilot::app::SilenceAction;
+    let mut app = app();
+    app.can_silence = true;
+    update(&mut app, code(KeyCode::Enter)); // detail of INC-1
+    update(&mut app, key('S'));
+    assert!(matches!(app.overlay, Some(Overlay::Input { .. })));
+    for c in "30m db failover in progress".chars() {
+        update(&mut app, key(c));
+    }
+    assert!(
+        update(&mut app, code(KeyCode::Enter)).is_empty(),
+        "asks first"
+    );
+    let Some(Overlay::Confirm(confirm)) = app.overlay.clone() else {
+        panic!("expected a confirmation, got {:?}", app.overlay);
+    };
+    assert!(
+        confirm.prompt.contains("alertname=\"DbDown\""),
+        "{}",
+        confirm.prompt
+    );
+    assert!(
+        confirm.prompt.contains("30m: db failover in progress"),
+        "{}",
+        confirm.prompt
+    );
+    let action = match update(&mut app, key('y')).as_slice() {
+        [Effect::Silence(a)] => (**a).clone(),
+        other => panic!("expected a Silence effect, got {other:?}"),
+    };
+    let SilenceAction::Create {
+        request,
+        matchers,
+        duration,
+        ..
+    } = action
+    else {
+        panic!("expected Create, got {action:?}");
+    };
+    assert_eq!(duration, std::time::Duration::from_secs(1800));
+    // Every label of the single member alert, the hostile instance value included, as data.
+    assert!(matchers
+        .iter()
+        .any(|m| m.name == "instance" && m.value == "db-1; rm -rf /tmp/x"));
+    let id = "3f0f6f2e-9a59-4d2b-8a43-0c6a9a3b7c11";
+    let effects = update(
+        &mut app,
+        Msg::SilenceDone {
+            request,
+            result: Ok(id.into()),
+        },
+    );
+    let entry = persist_ok(&mut app, effects, 11);
+    assert_eq!((entry.kind, entry.mode), (EntryKind::Silence, Mode::Real));
+    assert_eq!(entry.incident_id, "INC-1");
+    assert_eq!(
+        entry.note.as_deref(),
+        Some(format!("silence id {id}").as_str())
+    );
+
+    update(&mut app, key('Z'));
+    let expire = match update(&mut app, key('y')).as_slice() {
+        [Effect::Silence(a)] => (**a).clone(),
+        other => panic!("expected a Silence effect, got {other:?}"),
+    };
+    assert!(
+        matches!(&expire, SilenceAction::Expire { id: x, .. } if x == id),
+        "{expire:?}"
+    );
+    let effects = update(
+        &mut app,
+        Msg::SilenceDone {
+            request: expire.request(),
+            result: Ok(id.into()),
+        },
+    );
+    let entry = persist_ok(&mut app, effects, 12);
+    assert_eq!(entry.command, format!("expire silence {id}"));
+    // Nothing left to expire.
+    assert!(update(&mut app, key('Z')).is_empty());
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.contains("no silence")));
+}
+
+#[test]
+fn a_refused_silence_is_logged_as_failed_and_shown() {
+    let mut app = app();
+    app.can_silence = true;
+    update(&mut app, code(KeyCode::Enter));
+    update(&mut app, key('S'));
+    for c in "known issue".chars() {
+        update(&mut app, key(c));
+    }
+    update(&mut app, code(KeyCode::Enter));
+    let request = match update(&mut app, key('y')).as_slice() {
+        [Effect::Silence(a)] => a.request(),
+        other => panic!("expected a Silence effect, got {other:?}"),
+    };
+    let effects = update(
+        &mut app,
+        Msg::SilenceDone {
+            request,
+            result: Err("HTTP 400: bad matcher".into()),
+        },
+    );
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.is_error && n.text.contains("bad matcher")));
+    let entry = persist_ok(&mut app, effects, 13);
+    assert_eq!(entry.exit_code, Some(1));
+    assert!(entry
+        .note
+        .as_deref()
+        .is_some_and(|n| n.contains("bad matcher")));
 }

@@ -30,6 +30,8 @@ pub enum Action {
     Note,
     Rollback,
     ToggleWrite,
+    Silence,
+    ExpireSilence,
     Export,
 }
 

@@ -4,6 +4,7 @@
 pub mod keymap;
 pub mod msg;
 mod remediate;
+pub mod silence;
 pub mod stepper;
 pub mod update;
 
@@ -18,7 +19,7 @@ use crate::domain::{Alert, Edge, Incident, LogStream, Series};
 use crate::sources::SourceKind;
 
 pub use keymap::{Action, Keymap, Layer};
-pub use msg::{Effect, Msg, PollData, RunReport, RunRequest};
+pub use msg::{Effect, Msg, PollData, RunReport, RunRequest, SilenceAction};
 pub use stepper::{RollbackStatus, StepCheck, StepState, StepStatus, Stepper};
 pub use update::update;
 
@@ -73,6 +74,8 @@ pub enum PendingAction {
     Rollback { index: usize },
     /// Switch write mode on (or off).
     SetWrite { on: bool },
+    /// Create or expire the silence in `App::pending_silence`.
+    Silence,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,8 +89,14 @@ pub struct Confirm {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputPurpose {
-    SkipReason { index: usize },
-    Note { index: usize },
+    SkipReason {
+        index: usize,
+    },
+    Note {
+        index: usize,
+    },
+    /// Duration and comment of a silence for `App::silence_incident`.
+    SilenceComment,
 }
 
 impl InputPurpose {
@@ -95,6 +104,9 @@ impl InputPurpose {
         match self {
             InputPurpose::SkipReason { .. } => "Why skip this step? (logged)",
             InputPurpose::Note { .. } => "Note for the log",
+            InputPurpose::SilenceComment => {
+                "Silence for how long, and why? e.g. `2h pool leak, DBA on it` (default 2h)"
+            }
         }
     }
 }
@@ -219,6 +231,14 @@ pub struct App {
     pub access: Access,
     /// A write-mode change waiting for its log entry (request, the new access).
     pub pending_access: Option<(u64, Access)>,
+    /// An Alertmanager is configured: silences can be created.
+    pub can_silence: bool,
+    /// The incident a silence is being proposed for.
+    pub silence_incident: Option<String>,
+    /// The silence change waiting for the operator's `y`.
+    pub pending_silence: Option<SilenceAction>,
+    /// Silence changes sent to Alertmanager, by request.
+    pub silences_in_flight: BTreeMap<u64, SilenceAction>,
     /// Anomaly score of the incident's key series when each running command started.
     pub score_before: BTreeMap<u64, Option<f64>>,
     pub next_request: u64,
@@ -260,6 +280,10 @@ impl App {
             db_path: String::new(),
             access: Access::DryRun,
             pending_access: None,
+            can_silence: false,
+            silence_incident: None,
+            pending_silence: None,
+            silences_in_flight: BTreeMap::new(),
             score_before: BTreeMap::new(),
             next_request: 1,
             should_quit: false,

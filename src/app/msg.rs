@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use super::silence::SilenceMatcher;
 use super::stepper::StepCheck;
 use crate::analysis::{Analysis, Snapshot};
 use crate::domain::remediation::{CheckRecord, RemediationEntry, StoredEntry};
@@ -45,11 +46,42 @@ pub enum Msg {
     LogLoaded(Result<Vec<StoredEntry>, String>),
     /// A timeline export finished (path written, or the error).
     Exported(Result<String, String>),
+    /// Alertmanager answered a silence change: the silence id, or the error.
+    SilenceDone {
+        request: u64,
+        result: Result<String, String>,
+    },
     /// A command asked for with `Effect::Execute` finished (or could not start).
     Executed {
         request: u64,
         result: Result<Box<RunReport>, String>,
     },
+}
+
+/// An approved change to Alertmanager's silences.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SilenceAction {
+    Create {
+        request: u64,
+        matchers: Vec<SilenceMatcher>,
+        duration: Duration,
+        comment: String,
+        created_by: String,
+    },
+    Expire {
+        request: u64,
+        id: String,
+    },
+}
+
+impl SilenceAction {
+    pub fn request(&self) -> u64 {
+        match self {
+            SilenceAction::Create { request, .. } | SilenceAction::Expire { request, .. } => {
+                *request
+            }
+        }
+    }
 }
 
 /// A command to run for real, approved by the operator.
@@ -101,6 +133,8 @@ pub enum Effect {
     },
     /// Read the whole log and answer with `Msg::LogLoaded`.
     LoadLog,
+    /// Create or expire an Alertmanager silence and answer with `Msg::SilenceDone`.
+    Silence(Box<SilenceAction>),
     /// Run an approved command and answer with `Msg::Executed`.
     Execute(Box<RunRequest>),
     /// Write the incident's Markdown timeline and answer with `Msg::Exported`.

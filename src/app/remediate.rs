@@ -15,7 +15,7 @@ use crate::domain::remediation::{
 /// Longest skip reason or note accepted from the keyboard.
 const MAX_INPUT_CHARS: usize = 500;
 
-const READ_ONLY: &str =
+pub(super) const READ_ONLY: &str =
     "read-only mode (--readonly or readonly = true in the config): nothing runs and no silences";
 
 /// `y` on the current step.
@@ -253,6 +253,7 @@ fn submit_input(app: &mut App, purpose: InputPurpose, text: String) -> Vec<Effec
             entry.note = Some(text);
             persist_step(app, index, entry)
         }
+        InputPurpose::SilenceComment => super::silence::confirm_create(app, &text),
         InputPurpose::Note { index } => {
             if text.is_empty() {
                 return Vec::new();
@@ -274,6 +275,7 @@ fn submit_input(app: &mut App, purpose: InputPurpose, text: String) -> Vec<Effec
 fn confirmed(app: &mut App, action: PendingAction) -> Vec<Effect> {
     match action {
         PendingAction::SetWrite { on } => set_write(app, on),
+        PendingAction::Silence => super::silence::approved(app),
         PendingAction::Run { .. } | PendingAction::Rollback { .. } => start_run(app, action),
     }
 }
@@ -287,6 +289,10 @@ fn cancel(app: &mut App, confirm: Confirm) -> Vec<Effect> {
             format!("rollback of step {} not run: cancelled", index + 1)
         }
         PendingAction::SetWrite { .. } => "write mode unchanged".to_string(),
+        PendingAction::Silence => {
+            app.pending_silence = None;
+            "silence not changed".to_string()
+        }
     };
     cancel_with(app, confirm.action, text)
 }
@@ -362,7 +368,7 @@ fn start_run(app: &mut App, action: PendingAction) -> Vec<Effect> {
     let (index, rollback) = match action {
         PendingAction::Run { index } => (index, false),
         PendingAction::Rollback { index } => (index, true),
-        PendingAction::SetWrite { .. } => return Vec::new(),
+        PendingAction::SetWrite { .. } | PendingAction::Silence => return Vec::new(),
     };
     let Some(step) = stepper.steps.get_mut(index) else {
         return Vec::new();
@@ -544,16 +550,29 @@ pub(super) fn on_persisted(
                 }
             }
             let e = &stored.entry;
-            let what = match e.kind {
-                EntryKind::Rollback => "rollback of".to_string(),
-                _ => e.decision.as_str().to_string(),
+            let text = match e.kind {
+                EntryKind::Silence | EntryKind::Mode => {
+                    format!(
+                        "logged #{}: {} ({})",
+                        stored.seq,
+                        e.step_title,
+                        e.note.as_deref().unwrap_or("done")
+                    )
+                }
+                EntryKind::Rollback => format!(
+                    "logged #{}: rollback of step {} ({})",
+                    stored.seq,
+                    e.step_index + 1,
+                    e.mode.as_str()
+                ),
+                EntryKind::Step => format!(
+                    "logged #{}: {} step {} ({})",
+                    stored.seq,
+                    e.decision.as_str(),
+                    e.step_index + 1,
+                    e.mode.as_str()
+                ),
             };
-            let text = format!(
-                "logged #{}: {what} step {} ({})",
-                stored.seq,
-                e.step_index + 1,
-                e.mode.as_str()
-            );
             app.log.push(*stored);
             notify(app, text, false);
         }
@@ -608,7 +627,7 @@ fn command_text(app: &App, index: usize) -> Option<String> {
     Some(step.command.clone().unwrap_or_default())
 }
 
-fn take_request(app: &mut App) -> u64 {
+pub(super) fn take_request(app: &mut App) -> u64 {
     let request = app.next_request;
     app.next_request += 1;
     request

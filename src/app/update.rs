@@ -7,8 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::keymap::{Action, KeySpec};
 use super::msg::{Effect, Msg, PollData};
-use super::remediate;
 use super::stepper::Stepper;
+use super::{remediate, silence};
 use super::{
     App, Health, Notice, Overlay, Screen, View, LIST_INCIDENTS, LIST_LOG, LIST_PATTERNS,
     LIST_RUNBOOKS,
@@ -72,6 +72,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Persisted { request, result } => remediate::on_persisted(app, request, result),
         Msg::Executed { request, result } => remediate::on_executed(app, request, result),
+        Msg::SilenceDone { request, result } => silence::on_done(app, request, result),
         Msg::LogLoaded(Ok(rows)) => {
             app.log = rows;
             Vec::new()
@@ -385,6 +386,8 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Note => return remediate::note(app),
         Action::Rollback => return remediate::rollback(app),
         Action::ToggleWrite => return remediate::toggle_write(app),
+        Action::Silence => return silence::propose(app),
+        Action::ExpireSilence => return silence::propose_expire(app),
         Action::Export => {
             if let Some(incident) = app.open_incident() {
                 return vec![Effect::Export {

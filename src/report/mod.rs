@@ -21,8 +21,30 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// A duration as "45s", "2m", "1h 30m".
+pub fn duration_short(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..=119 => format!("{secs}s"),
+        120..=3599 if secs.is_multiple_of(60) => format!("{}m", secs / 60),
+        120..=3599 => format!("{}m {}s", secs / 60, secs % 60),
+        _ if secs.is_multiple_of(3600) => format!("{}h", secs / 3600),
+        _ => format!("{}h {}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_are_short() {
+        use std::time::Duration;
+        let d = |s| super::duration_short(Duration::from_secs(s));
+        assert_eq!(
+            [d(45), d(120), d(150), d(3600), d(5400), d(7 * 86_400)],
+            ["45s", "2m", "2m 30s", "1h", "1h 30m", "168h"]
+        );
+    }
+
     #[test]
     fn ages_are_compact() {
         assert_eq!(super::age(-5), "0s");

@@ -6,8 +6,11 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::execute::{self, Checker};
 use crate::analysis::analyze_reading_runbooks;
-use crate::app::{App, Effect, Msg};
+use std::sync::Arc;
+
+use crate::app::{App, Effect, Msg, SilenceAction};
 use crate::report::timeline;
+use crate::sources::alertmanager::{AlertmanagerClient, Matcher};
 use crate::store::StoreHandle;
 
 pub struct EffectRunner {
@@ -15,6 +18,8 @@ pub struct EffectRunner {
     pub store: StoreHandle,
     pub exports_dir: PathBuf,
     pub checker: Checker,
+    /// For silences, when an Alertmanager is configured.
+    pub alertmanager: Option<Arc<AlertmanagerClient>>,
 }
 
 impl EffectRunner {
@@ -91,6 +96,46 @@ impl EffectRunner {
                 tokio::spawn(async move {
                     let result = execute::run_captured(*run, checker).await.map(Box::new);
                     let _ = tx.send(Msg::Executed { request, result });
+                });
+            }
+            Effect::Silence(action) => {
+                let request = action.request();
+                let Some(am) = self.alertmanager.clone() else {
+                    let _ = tx.send(Msg::SilenceDone {
+                        request,
+                        result: Err("no Alertmanager is configured".into()),
+                    });
+                    return;
+                };
+                tokio::spawn(async move {
+                    let result = match *action {
+                        SilenceAction::Create {
+                            matchers,
+                            duration,
+                            comment,
+                            created_by,
+                            ..
+                        } => {
+                            let matchers: Vec<Matcher> = matchers
+                                .into_iter()
+                                .map(|m| Matcher {
+                                    name: m.name,
+                                    value: m.value,
+                                    is_regex: m.is_regex,
+                                    is_equal: true,
+                                })
+                                .collect();
+                            am.create_silence(&matchers, duration, &created_by, &comment)
+                                .await
+                        }
+                        SilenceAction::Expire { id, .. } => {
+                            am.expire_silence(&id).await.map(|()| id)
+                        }
+                    };
+                    let _ = tx.send(Msg::SilenceDone {
+                        request,
+                        result: result.map_err(|e| e.to_string()),
+                    });
                 });
             }
             Effect::Quit => {}

@@ -17,6 +17,7 @@ use super::pollers::{self, Schedule};
 use super::setup::Sources;
 use crate::app::{update, Access, App, Effect, Keymap, Msg};
 use crate::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry};
+use crate::sources::alertmanager::AlertmanagerClient;
 use crate::sources::Clock;
 use crate::store::redact::Redactor;
 use crate::store::Store;
@@ -44,6 +45,8 @@ pub struct TuiOptions {
     pub redactor: Redactor,
     /// Evaluates runbook checks against the configured sources.
     pub checker: Checker,
+    /// Where silences are created, when an Alertmanager is configured.
+    pub alertmanager: Option<Arc<AlertmanagerClient>>,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
@@ -80,6 +83,7 @@ pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> a
     app.operator = opts.operator.clone();
     app.display_name = opts.display_name.clone();
     app.access = opts.access.clone();
+    app.can_silence = opts.alertmanager.is_some();
     app.host = opts.host.clone();
     app.db_path = opts.db_path.display().to_string();
     app.notice = opts.startup_notice.clone().map(|text| crate::app::Notice {
@@ -126,6 +130,7 @@ async fn event_loop(
         store: store.handle(),
         exports_dir: opts.exports_dir.clone(),
         checker: opts.checker.clone(),
+        alertmanager: opts.alertmanager.clone(),
     };
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);

@@ -91,14 +91,7 @@ pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
 
 /// A duration as "45s", "2m", "1h 30m".
 pub fn duration_short(d: std::time::Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..=119 => format!("{secs}s"),
-        120..=3599 if secs.is_multiple_of(60) => format!("{}m", secs / 60),
-        120..=3599 => format!("{}m {}s", secs / 60, secs % 60),
-        _ if secs.is_multiple_of(3600) => format!("{}h", secs / 3600),
-        _ => format!("{}h {}m", secs / 3600, (secs % 3600) / 60),
-    }
+    crate::report::duration_short(d)
 }
 
 /// `1,204` style integer.
