@@ -30,7 +30,7 @@ fn open_an_incident_approve_two_dry_run_steps_quit_verify_and_export() {
     tmux.wait_for(&["Likely cause"]);
 
     tmux.keys(&["r"]);
-    let stepper = tmux.wait_for(&["DRY RUN"]);
+    let stepper = tmux.wait_for(&["DRY RUN", "exactly as it would run"]);
     assert!(
         stepper.contains("exactly as it would run") && stepper.contains("'shop'"),
         "the exact command, with the label value quoted, is shown: {stepper}"
@@ -144,13 +144,14 @@ fn in_write_mode_steps_really_run_and_an_interactive_step_gets_the_terminal() {
     tmux.wait_for(&["WRITE MODE", "Harmless test runbook"]);
 
     tmux.keys(&["y"]);
-    tmux.wait_for(&["ran #2: exit 0"]);
+    tmux.wait_for(&["ran #3: exit 0"]);
 
     // Step 2 takes over the terminal; answer its question, and the TUI comes back.
     tmux.keys(&["y"]);
-    tmux.wait_for(&["name?"]);
+    // The prompt on a line of its own: the TUI also shows it, inside the quoted command.
+    tmux.wait_for_line_start("name?");
     tmux.keys(&["ada", "Enter"]);
-    tmux.wait_for(&["ran #3: exit 0", "Harmless test runbook"]);
+    tmux.wait_for(&["ran #5: exit 0", "Harmless test runbook"]);
 
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -168,27 +169,37 @@ fn in_write_mode_steps_really_run_and_an_interactive_step_gets_the_terminal() {
     ]);
     let rows: serde_json::Value = serde_json::from_str(&rows).expect("log JSON");
     let rows = rows.as_array().expect("rows");
-    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(rows.len(), 5, "{rows:#?}");
     assert_eq!(
         rows[0]["kind"], "mode",
         "starting with --write is logged first"
     );
-    for row in &rows[1..] {
-        assert_eq!(row["mode"], "real");
-        assert_eq!(row["exit_code"], 0);
-        assert!(row["duration_ms"].as_u64().is_some(), "{row}");
+    // Each run: the approval, logged before it ran, then its outcome.
+    for pair in rows[1..].chunks(2) {
+        let (approval, outcome) = (&pair[0], &pair[1]);
+        assert_eq!(approval["mode"], "real");
+        assert!(approval["exit_code"].is_null(), "{approval}");
+        assert!(
+            approval["note"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("approved to run")),
+            "{approval}"
+        );
+        assert_eq!(outcome["mode"], "real");
+        assert_eq!(outcome["exit_code"], 0);
+        assert!(outcome["duration_ms"].as_u64().is_some(), "{outcome}");
     }
-    let out = rows[1]["output"].as_str().expect("output");
+    let out = rows[2]["output"].as_str().expect("output");
     assert!(out.starts_with("hello from "), "{out}");
     assert_eq!(
-        rows[1]["output_digest"].as_str().map(str::len),
+        rows[2]["output_digest"].as_str().map(str::len),
         Some(64),
         "{}",
-        rows[1]
+        rows[2]
     );
-    assert!(rows[2]["output"]
+    assert!(rows[4]["output"]
         .as_str()
         .is_some_and(|o| o.contains("interactive")));
     let verify = env.ok(&["log", "--verify", "--db", db.to_str().expect("utf-8")]);
-    assert!(verify.starts_with("chain OK (3 rows;"), "{verify}");
+    assert!(verify.starts_with("chain OK (5 rows;"), "{verify}");
 }

@@ -278,6 +278,38 @@ fn persist_ok(
     *entry
 }
 
+/// A real run is logged before it starts: `effects` is the approval's Persist; once the store
+/// answers (as `seq`), the run starts.
+fn started(app: &mut App, effects: Vec<Effect>, seq: i64) -> pagerpilot::app::RunRequest {
+    let (request, entry) = match effects.as_slice() {
+        [Effect::Persist { request, entry }] => (*request, entry.clone()),
+        other => panic!("expected the approval's Persist first, got {other:?}"),
+    };
+    assert_eq!(
+        (entry.decision, entry.mode),
+        (Decision::Approved, Mode::Real)
+    );
+    assert!(
+        entry
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("approved to run")),
+        "{entry:?}"
+    );
+    assert_eq!(entry.exit_code, None);
+    let effects = update(
+        app,
+        Msg::Persisted {
+            request,
+            result: Ok(stored(seq, entry)),
+        },
+    );
+    match effects.as_slice() {
+        [Effect::Execute(run)] => (**run).clone(),
+        other => panic!("expected Execute after the approval was logged, got {other:?}"),
+    }
+}
+
 /// W, y, and the store's answer: write mode on.
 fn unlock(app: &mut App) {
     assert!(update(app, key('W')).is_empty(), "W asks first");
@@ -300,10 +332,7 @@ fn write_mode_runs_approved_steps_and_logs_the_outcome() {
     app.display_name = Some("Ana (SRE)".into());
     unlock(&mut app);
     let effects = update(&mut app, key('y'));
-    let run = match effects.as_slice() {
-        [Effect::Execute(run)] => run.clone(),
-        other => panic!("expected Execute, got {other:?}"),
-    };
+    let run = started(&mut app, effects, 50);
     assert!(
         run.command.starts_with("echo 'db-1; rm -rf /tmp/x'"),
         "{}",
@@ -343,13 +372,11 @@ fn write_mode_runs_approved_steps_and_logs_the_outcome() {
 }
 
 #[test]
-fn a_command_that_cannot_start_is_shown_failed_and_not_logged_as_run() {
+fn a_command_that_cannot_start_is_logged_as_not_run() {
     let mut app = stepper_app();
     unlock(&mut app);
-    let run = match update(&mut app, key('y')).as_slice() {
-        [Effect::Execute(run)] => run.clone(),
-        other => panic!("expected Execute, got {other:?}"),
-    };
+    let effects = update(&mut app, key('y'));
+    let run = started(&mut app, effects, 50);
     let effects = update(
         &mut app,
         Msg::Executed {
@@ -357,15 +384,63 @@ fn a_command_that_cannot_start_is_shown_failed_and_not_logged_as_run() {
             result: Err("no such dir".into()),
         },
     );
-    assert!(effects.is_empty());
-    assert!(matches!(
-        app.stepper.as_ref().expect("stepper").steps[0].status,
-        StepStatus::Failed(_)
-    ));
     assert!(app
         .notice
         .as_ref()
         .is_some_and(|n| n.is_error && n.text.contains("no such dir")));
+    let entry = persist_ok(&mut app, effects, 51);
+    assert_eq!((entry.mode, entry.exit_code), (Mode::Real, None));
+    assert_eq!(entry.note.as_deref(), Some("did not run: no such dir"));
+    assert!(matches!(
+        app.stepper.as_ref().expect("stepper").steps[0].status,
+        StepStatus::Ran { ok: false, .. }
+    ));
+}
+
+#[test]
+fn quitting_while_a_command_runs_asks_twice() {
+    let mut app = stepper_app();
+    unlock(&mut app);
+    let effects = update(&mut app, key('y'));
+    started(&mut app, effects, 50);
+    assert!(update(&mut app, key('q')).is_empty(), "first q only warns");
+    assert!(!app.should_quit);
+    assert!(app
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.contains("still running")));
+    assert!(matches!(
+        update(&mut app, key('q')).as_slice(),
+        [Effect::Quit]
+    ));
+}
+
+/// The outcome of a run is logged even when the operator opened another runbook meanwhile.
+#[test]
+fn an_outcome_is_logged_after_the_stepper_moved_on() {
+    let mut app = stepper_app();
+    unlock(&mut app);
+    let effects = update(&mut app, key('y'));
+    let run = started(&mut app, effects, 50);
+    update(&mut app, code(KeyCode::Esc)); // back to the detail
+    app.stepper = None;
+    let effects = update(
+        &mut app,
+        Msg::Executed {
+            request: run.request,
+            result: Ok(Box::new(report(0))),
+        },
+    );
+    let entry = persist_ok(&mut app, effects, 51);
+    assert_eq!(
+        (
+            entry.incident_id.as_str(),
+            entry.step_index,
+            entry.exit_code
+        ),
+        ("INC-1", 0, Some(0))
+    );
+    assert_eq!(app.log.len(), 3, "unlock, approval and outcome");
 }
 
 #[test]
@@ -418,10 +493,8 @@ fn a_destructive_step_needs_the_target_typed_and_a_mismatch_is_logged_as_rejecte
         update(&mut app, key(c));
     }
     let effects = update(&mut app, code(KeyCode::Enter));
-    assert!(
-        matches!(effects.as_slice(), [Effect::Execute(_)]),
-        "{effects:?}"
-    );
+    let run = started(&mut app, effects, 93);
+    assert!(run.command.starts_with("true"), "{}", run.command);
 }
 
 #[test]
@@ -491,10 +564,8 @@ fn rollback_is_logged_as_a_dry_run_or_run_after_a_confirmation() {
         update(&mut app, key('u')).is_empty(),
         "asks first in write mode"
     );
-    let run = match update(&mut app, key('y')).as_slice() {
-        [Effect::Execute(run)] => run.clone(),
-        other => panic!("expected Execute, got {other:?}"),
-    };
+    let effects = update(&mut app, key('y'));
+    let run = started(&mut app, effects, 50);
     assert_eq!(run.command, "echo undo");
     let effects = update(
         &mut app,

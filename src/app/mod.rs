@@ -3,7 +3,7 @@
 
 pub mod keymap;
 pub mod msg;
-mod remediate;
+pub mod remediate;
 pub mod silence;
 pub mod stepper;
 pub mod update;
@@ -239,8 +239,10 @@ pub struct App {
     pub pending_silence: Option<SilenceAction>,
     /// Silence changes sent to Alertmanager, by request.
     pub silences_in_flight: BTreeMap<u64, SilenceAction>,
-    /// Anomaly score of the incident's key series when each running command started.
-    pub score_before: BTreeMap<u64, Option<f64>>,
+    /// Real runs from approval to logged outcome, by the run's request.
+    pub runs: BTreeMap<u64, remediate::RunContext>,
+    /// The operator was told that quitting now kills running commands.
+    pub quit_warned: bool,
     pub next_request: u64,
     pub should_quit: bool,
 }
@@ -284,7 +286,8 @@ impl App {
             silence_incident: None,
             pending_silence: None,
             silences_in_flight: BTreeMap::new(),
-            score_before: BTreeMap::new(),
+            runs: BTreeMap::new(),
+            quit_warned: false,
             next_request: 1,
             should_quit: false,
         }

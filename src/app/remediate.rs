@@ -354,22 +354,41 @@ fn set_write(app: &mut App, on: bool) -> Vec<Effect> {
     }]
 }
 
-/// Marks the step (or its rollback) running and asks the runtime to run it.
+/// A real run from approval to outcome. The approval is logged before anything runs
+/// (write-ahead), so a crash or a kill during the run still leaves who approved what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunContext {
+    pub incident_id: String,
+    pub runbook_id: String,
+    pub step_index: usize,
+    pub step_title: String,
+    pub rollback: bool,
+    /// Request of the approval's log write; the run starts when it is stored.
+    pub approval: u64,
+    pub started: bool,
+    pub score_before: Option<f64>,
+    pub run: RunRequest,
+}
+
+/// Logs the approval of a real run; the run starts once the store confirmed it.
 fn start_run(app: &mut App, action: PendingAction) -> Vec<Effect> {
     if app.access != Access::Write {
         notify(app, "write mode is locked; nothing was run".into(), true);
         return Vec::new();
     }
-    let request = take_request(app);
-    let Some(stepper) = app.stepper.as_mut() else {
-        return Vec::new();
-    };
-    let env = stepper.env.clone();
     let (index, rollback) = match action {
         PendingAction::Run { index } => (index, false),
         PendingAction::Rollback { index } => (index, true),
         PendingAction::SetWrite { .. } | PendingAction::Silence => return Vec::new(),
     };
+    let run_request = take_request(app);
+    let approval = take_request(app);
+    let score_before = key_score(app);
+    let Some(stepper) = app.stepper.as_mut() else {
+        return Vec::new();
+    };
+    let mut env = stepper.env.clone();
+    let (incident_id, runbook_id) = (stepper.incident_id.clone(), stepper.runbook_id.clone());
     let Some(step) = stepper.steps.get_mut(index) else {
         return Vec::new();
     };
@@ -381,105 +400,156 @@ fn start_run(app: &mut App, action: PendingAction) -> Vec<Effect> {
     let Some(command) = command else {
         return Vec::new();
     };
-    let mut env = env;
     env.push(("PAGERPILOT_STEP".to_string(), (index + 1).to_string()));
-    let checks = if rollback {
-        Vec::new()
-    } else {
-        step.checks.clone()
-    };
-    if rollback {
-        step.rollback_status = Some(RollbackStatus::Running { request });
-    } else {
-        step.status = StepStatus::Running { request };
-    }
     let run = RunRequest {
-        request,
-        command,
+        request: run_request,
+        command: command.clone(),
         timeout: step.timeout,
         interactive: step.interactive && !rollback,
         env,
-        checks,
+        checks: if rollback {
+            Vec::new()
+        } else {
+            step.checks.clone()
+        },
     };
-    app.score_before.insert(request, key_score(app));
+    if rollback {
+        step.rollback_status = Some(RollbackStatus::Saving { request: approval });
+    } else {
+        step.status = StepStatus::Saving { request: approval };
+    }
+    let ctx = RunContext {
+        incident_id,
+        runbook_id,
+        step_index: index,
+        step_title: step.title.clone(),
+        rollback,
+        approval,
+        started: false,
+        score_before,
+        run,
+    };
+    let mut entry = step_entry(app, index, command, Decision::Approved);
+    entry.mode = Mode::Real;
+    if rollback {
+        entry.kind = EntryKind::Rollback;
+    }
+    entry.note = Some(format!(
+        "{APPROVED_TO_RUN} (timeout {})",
+        crate::report::duration_short(ctx.run.timeout)
+    ));
+    app.runs.insert(run_request, ctx);
+    vec![Effect::Persist {
+        request: approval,
+        entry: Box::new(entry),
+    }]
+}
+
+/// The note of a logged approval whose run has not ended yet.
+pub const APPROVED_TO_RUN: &str = "approved to run";
+
+/// The approval of a real run is stored: start the run.
+fn on_approval_logged(app: &mut App, run_request: u64, stored: Box<StoredEntry>) -> Vec<Effect> {
+    let text = format!(
+        "logged #{}: approved step {}; running…",
+        stored.seq,
+        stored.entry.step_index + 1
+    );
+    app.log.push(*stored);
+    notify(app, text, false);
+    let Some(ctx) = app.runs.get_mut(&run_request) else {
+        return Vec::new();
+    };
+    ctx.started = true;
+    let (index, rollback, approval) = (ctx.step_index, ctx.rollback, ctx.approval);
+    let run = ctx.run.clone();
+    if let Some(step) = app.stepper.as_mut().and_then(|s| s.steps.get_mut(index)) {
+        if rollback && step.rollback_status == Some(RollbackStatus::Saving { request: approval }) {
+            step.rollback_status = Some(RollbackStatus::Running {
+                request: run_request,
+            });
+        } else if !rollback && step.status == (StepStatus::Saving { request: approval }) {
+            step.status = StepStatus::Running {
+                request: run_request,
+            };
+        }
+    }
     vec![Effect::Execute(Box::new(run))]
 }
 
-/// The runtime finished (or could not start) a command.
+/// The runtime finished (or could not start) a command: log the outcome. The log entry is
+/// built from the run's own context, so it is written even if the stepper moved on.
 pub(super) fn on_executed(
     app: &mut App,
     request: u64,
     result: Result<Box<RunReport>, String>,
 ) -> Vec<Effect> {
-    let before = app.score_before.remove(&request).flatten();
+    let Some(ctx) = app.runs.remove(&request) else {
+        return Vec::new();
+    };
     let after = key_score(app);
-    let Some(stepper) = app.stepper.as_ref() else {
-        return Vec::new();
-    };
-    let found = stepper.steps.iter().enumerate().find_map(|(i, s)| {
-        if s.status == (StepStatus::Running { request }) {
-            Some((i, false))
-        } else if s.rollback_status == Some(RollbackStatus::Running { request }) {
-            Some((i, true))
-        } else {
-            None
-        }
-    });
-    let Some((index, rollback)) = found else {
-        return Vec::new();
-    };
-    let report = match result {
-        Ok(report) => report,
-        Err(e) => {
-            if let Some(step) = app.stepper.as_mut().and_then(|s| s.steps.get_mut(index)) {
-                if rollback {
-                    step.rollback_status = Some(RollbackStatus::Failed(e.clone()));
-                } else {
-                    step.status = StepStatus::Failed(e.clone());
-                }
-            }
-            notify(app, format!("step {} did not run: {e}", index + 1), true);
-            return Vec::new();
-        }
-    };
-    let command = if rollback {
-        app.stepper
-            .as_ref()
-            .and_then(|s| s.steps.get(index))
-            .and_then(|s| s.rollback.clone())
-            .and_then(Result::ok)
-    } else {
-        command_text(app, index)
-    };
-    let mut entry = step_entry(app, index, command.unwrap_or_default(), Decision::Approved);
+    let mut entry = RemediationEntry::new(
+        app.now,
+        app.operator.clone(),
+        app.host.clone(),
+        ctx.incident_id.clone(),
+        ctx.runbook_id.clone(),
+        ctx.step_index,
+        ctx.step_title.clone(),
+        ctx.run.command.clone(),
+        Decision::Approved,
+    );
+    entry.display_name = app.display_name.clone();
     entry.mode = Mode::Real;
-    if rollback {
+    if ctx.rollback {
         entry.kind = EntryKind::Rollback;
     }
-    entry.exit_code = report.exit_code;
-    entry.duration_ms = Some(report.duration_ms);
-    entry.output_digest = Some(report.output_digest.clone());
-    entry.output_bytes = Some(report.output_bytes);
-    entry.output = Some(report.output.clone());
-    entry.note = Some(report.summary.clone());
-    entry.checks = report.checks.clone();
-    if let Some((series, _)) = app.stepper_key_series() {
+    match result {
+        Ok(report) => {
+            entry.exit_code = report.exit_code;
+            entry.duration_ms = Some(report.duration_ms);
+            entry.output_digest = Some(report.output_digest.clone());
+            entry.output_bytes = Some(report.output_bytes);
+            entry.output = Some(report.output.clone());
+            entry.note = Some(report.summary.clone());
+            entry.checks = report.checks.clone();
+        }
+        Err(e) => {
+            notify(
+                app,
+                format!("step {} did not run: {e}", ctx.step_index + 1),
+                true,
+            );
+            entry.duration_ms = Some(0);
+            entry.note = Some(format!("did not run: {e}"));
+        }
+    }
+    let same_stepper = app
+        .stepper
+        .as_ref()
+        .is_some_and(|s| s.incident_id == ctx.incident_id && s.runbook_id == ctx.runbook_id);
+    if let (true, Some((series, _))) = (same_stepper, app.stepper_key_series()) {
         let fmt = |s: Option<f64>| s.map_or("n/a".to_string(), |v| format!("{v:.2}"));
         entry.checks.push(CheckRecord {
             when: "score".to_string(),
             query: series,
             result: format!(
                 "anomaly score {} before, {} at the end of the run",
-                fmt(before),
+                fmt(ctx.score_before),
                 fmt(after)
             ),
         });
     }
     let save = take_request(app);
-    if let Some(step) = app.stepper.as_mut().and_then(|s| s.steps.get_mut(index)) {
-        if rollback {
+    if let Some(step) = app
+        .stepper
+        .as_mut()
+        .filter(|_| same_stepper)
+        .and_then(|s| s.steps.get_mut(ctx.step_index))
+    {
+        if ctx.rollback {
             step.rollback_status = Some(RollbackStatus::Saving { request: save });
-        } else {
+        } else if step.status == (StepStatus::Running { request }) {
             step.status = StepStatus::Saving { request: save };
         }
     }
@@ -516,6 +586,34 @@ pub(super) fn on_persisted(
             }
             return Vec::new();
         }
+    }
+    if let Some(run_request) = app
+        .runs
+        .iter()
+        .find(|(_, c)| c.approval == request && !c.started)
+        .map(|(r, _)| *r)
+    {
+        return match result {
+            Ok(stored) => on_approval_logged(app, run_request, stored),
+            Err(e) => {
+                if let Some(ctx) = app.runs.remove(&run_request) {
+                    if let Some(step) = app
+                        .stepper
+                        .as_mut()
+                        .and_then(|s| s.steps.get_mut(ctx.step_index))
+                    {
+                        let why = format!("not logged, so not run: {e}");
+                        if ctx.rollback {
+                            step.rollback_status = Some(RollbackStatus::Failed(why));
+                        } else {
+                            step.status = StepStatus::Failed(why);
+                        }
+                    }
+                }
+                notify(app, format!("not logged, so nothing ran: {e}"), true);
+                Vec::new()
+            }
+        };
     }
     let step = app.stepper.as_mut().and_then(|s| {
         let i = s.steps.iter().position(|st| {

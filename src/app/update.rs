@@ -302,6 +302,16 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
+    let running = app.runs.values().filter(|r| r.started).count();
+    if running > 0 && !app.quit_warned {
+        app.quit_warned = true;
+        let text = format!(
+            "{running} command(s) still running; their outcome is logged when they end. \
+             Quit again to quit anyway: they are killed and their outcome is not logged"
+        );
+        notify(app, text, true);
+        return Vec::new();
+    }
     app.should_quit = true;
     vec![Effect::Quit]
 }

@@ -34,7 +34,7 @@ impl EventKind {
             EventKind::AlertResolved => "alert resolved",
             EventKind::Anomaly => "anomaly",
             EventKind::LogPattern => "log pattern",
-            EventKind::Approved => "approved (dry run)",
+            EventKind::Approved => "approved",
             EventKind::Ran => "ran",
             EventKind::Rollback => "rollback",
             EventKind::Mode => "write mode",
@@ -157,7 +157,18 @@ pub fn build(
     }
 }
 
+/// The write-ahead row of a real run: approved, logged before it ran (its outcome is a later row).
+fn is_approval_to_run(e: &RemediationEntry) -> bool {
+    matches!(e.kind, EntryKind::Step | EntryKind::Rollback)
+        && e.decision == Decision::Approved
+        && e.mode == Mode::Real
+        && e.duration_ms.is_none()
+}
+
 fn action_kind(e: &RemediationEntry) -> EventKind {
+    if is_approval_to_run(e) {
+        return EventKind::Approved;
+    }
     match (e.kind, e.decision, e.mode) {
         (EntryKind::Mode, ..) => EventKind::Mode,
         (EntryKind::Silence, ..) => EventKind::Silence,
@@ -175,7 +186,7 @@ fn outcome(e: &RemediationEntry) -> Option<String> {
     if e.mode != Mode::Real || !matches!(e.kind, EntryKind::Step | EntryKind::Rollback) {
         return None;
     }
-    if e.decision != Decision::Approved {
+    if e.decision != Decision::Approved || is_approval_to_run(e) {
         return None;
     }
     let secs = e
@@ -198,6 +209,10 @@ fn action_text(e: &RemediationEntry) -> String {
         return text;
     }
     let verb = match (e.kind, e.decision, e.mode) {
+        _ if is_approval_to_run(e) && e.kind == EntryKind::Rollback => {
+            "approved to run the rollback of"
+        }
+        _ if is_approval_to_run(e) => "approved to run",
         (EntryKind::Rollback, _, Mode::Real) => "rolled back",
         (EntryKind::Rollback, ..) => "rollback approved (dry run) for",
         (_, Decision::Approved, Mode::Real) => "ran",

@@ -65,6 +65,22 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Waits until a screen line starts with `prefix` (text that the TUI might also show
+    /// elsewhere on a line, such as a prompt quoted in a command); panics if it never does.
+    pub fn wait_for_line_start(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.lines().any(|l| l.starts_with(prefix)) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for a line starting {prefix:?}; screen was:\n{screen}");
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until every needle is on screen; panics with the screen if it never is.
     pub fn wait_for(&self, needles: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
