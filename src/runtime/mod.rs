@@ -6,5 +6,6 @@ pub mod execute;
 pub mod headless;
 pub mod poll;
 pub mod pollers;
+pub mod rules;
 pub mod setup;
 pub mod tui;
