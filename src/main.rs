@@ -19,6 +19,7 @@ use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
 use pagerpilot::report::{patterns, rca, runbook_check, scan, timeline};
+use pagerpilot::runtime::doctor;
 use pagerpilot::runtime::execute::Checker;
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
@@ -234,6 +235,17 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
         Some(Command::Patterns(args)) => {
             print_out(&patterns::run(&args.input, args.format)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Doctor) => {
+            let settings = config::resolve(&cli.common.overrides(), &paths)?;
+            warn_all(&settings.warnings);
+            let checks = doctor::run(&settings).await;
+            print_out(&doctor::render(&checks))?;
+            Ok(if checks.iter().all(|c| c.ok()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Some(Command::Themes) => {
             let mut names: Vec<String> = Theme::builtin_names()
