@@ -354,6 +354,72 @@ mod tests {
         assert_eq!(plain.id, r#"m{app="shop"}"#);
     }
 
+    /// Records each range asked for and answers one point per step (or fails when told).
+    struct Recorder {
+        asked: std::sync::Mutex<Vec<(i64, i64)>>,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl MetricsSource for Recorder {
+        fn query_range<'a>(
+            &'a self,
+            _query: &'a str,
+            start: i64,
+            end: i64,
+            step: i64,
+        ) -> futures::future::BoxFuture<'a, Result<Vec<Series>, SourceError>> {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push((start, end));
+            }
+            let failing = self.fail.load(std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if failing {
+                    return Err(SourceError::Timeout {
+                        kind: crate::sources::SourceKind::Prometheus,
+                        secs: 1,
+                    });
+                }
+                let mut s = series(&[("__name__", "m")]);
+                s.timestamps = (start..=end).step_by(step as usize).collect();
+                s.values = s.timestamps.iter().map(|t| *t as f64).collect();
+                Ok(vec![s])
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn metrics_are_fetched_incrementally_and_kept_on_failure() {
+        let source = Recorder {
+            asked: std::sync::Mutex::new(Vec::new()),
+            fail: std::sync::atomic::AtomicBool::new(false),
+        };
+        let watches = [watch()];
+        let mut cache = MetricsCache::default();
+        let t = 1_000_000 * 60 + 17;
+        let got = poll_metrics(&source, &watches, &mut cache, t, 3600)
+            .await
+            .unwrap();
+        // An hour at one point a minute, the first one just older than an hour dropped.
+        assert_eq!(got[0].len(), 60);
+        let got = poll_metrics(&source, &watches, &mut cache, t + 125, 3600)
+            .await
+            .unwrap();
+        let aligned = t - 17;
+        assert_eq!(
+            *source.asked.lock().unwrap(),
+            vec![(aligned - 3600, aligned), (aligned + 60, aligned + 120)],
+            "the second poll asks only for the new step-aligned range"
+        );
+        // Points older than an hour before now are dropped.
+        assert_eq!(got[0].len(), 60, "bounded history window");
+        assert_eq!(got[0].last_timestamp(), Some(aligned + 120));
+        source.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(poll_metrics(&source, &watches, &mut cache, t + 300, 3600)
+            .await
+            .is_err());
+        assert_eq!(cache.points(), 60, "a failed poll keeps the cache");
+    }
+
     #[test]
     fn selectors_escape_values() {
         assert_eq!(selector("app", "web"), r#"{app="web"}"#);
