@@ -102,6 +102,9 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Rank services by how far their metrics moved from a normal period (CSV in, ranking out).
     Rca(RcaArgs),
+    /// Check every configured source: reachable, credentials accepted, version, one sample
+    /// query, timings. Exit code 1 when any source fails.
+    Doctor,
     /// Work with runbook files.
     Runbook {
         #[command(subcommand)]

@@ -19,6 +19,7 @@ use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
 use pagerpilot::report::{patterns, rca, runbook_check, scan, timeline};
+use pagerpilot::runtime::doctor;
 use pagerpilot::runtime::execute::Checker;
 use pagerpilot::runtime::headless::run_cycle;
 use pagerpilot::runtime::pollers::Schedule;
@@ -73,13 +74,6 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             if settings.readonly && cli.tui.write {
                 notices.push("--write ignored: read-only mode is on".to_string());
             }
-            if settings.is_live() {
-                notices.push(
-                    "live sources are configured, but live polling is not wired into the TUI yet: \
-                     showing the demo (runbook checks do use the configured sources)"
-                        .to_string(),
-                );
-            }
             let mut opts = TuiOptions {
                 theme: theme(&cli.tui.theme, &paths)?,
                 keymap: keymap(&paths)?,
@@ -87,7 +81,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 exports_dir: paths.exports_dir(),
                 operator: config::os_user(),
                 host: config::host_name(),
-                schedule: Schedule::default(),
+                schedule: schedule(&settings),
                 started,
                 startup_notice: None,
                 access,
@@ -101,7 +95,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                         .map(Arc::new)
                 }),
             };
-            let mut sources = demo_sources(None, now, clock.clone())?;
+            let mut sources = sources(&cli.common, &settings, None, now, clock.clone())?;
             notices.extend(add_local_runbooks(
                 &mut sources,
                 &paths,
@@ -122,8 +116,15 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Scan(args)) => {
-            let mut sources = demo_sources(args.scenario.as_deref(), now, clock)?;
-            warn_all(&add_local_runbooks(&mut sources, &paths, &[]));
+            let settings = config::resolve(&cli.common.overrides(), &paths)?;
+            warn_all(&settings.warnings);
+            let mut sources =
+                sources(&cli.common, &settings, args.scenario.as_deref(), now, clock)?;
+            warn_all(&add_local_runbooks(
+                &mut sources,
+                &paths,
+                &settings.runbook_dirs,
+            ));
             let cycle = run_cycle(&sources, now).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
@@ -133,8 +134,14 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Export(args)) => {
-            let mut sources = demo_sources(None, now, clock)?;
-            warn_all(&add_local_runbooks(&mut sources, &paths, &[]));
+            let settings = config::resolve(&cli.common.overrides(), &paths)?;
+            warn_all(&settings.warnings);
+            let mut sources = sources(&cli.common, &settings, None, now, clock)?;
+            warn_all(&add_local_runbooks(
+                &mut sources,
+                &paths,
+                &settings.runbook_dirs,
+            ));
             let cycle = run_cycle(&sources, now).await?;
             let Some(incident) = cycle
                 .analysis
@@ -236,6 +243,17 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             print_out(&patterns::run(&args.input, args.format)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Doctor) => {
+            let settings = config::resolve(&cli.common.overrides(), &paths)?;
+            warn_all(&settings.warnings);
+            let checks = doctor::run(&settings).await;
+            print_out(&doctor::render(&checks))?;
+            Ok(if checks.iter().all(|c| c.ok()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Some(Command::Themes) => {
             let mut names: Vec<String> = Theme::builtin_names()
                 .iter()
@@ -272,8 +290,35 @@ fn clock(common: &Common) -> anyhow::Result<(Arc<dyn Clock>, DateTime<Utc>)> {
     }
 }
 
-/// The embedded demo (or a scenario file), replayed from `anchor`. Live sources arrive with
-/// the configuration file; until then every run is the demo, and the screen says so.
+/// The configured live sources; the demo when none is configured, with `--demo`, or with a
+/// scenario file.
+fn sources(
+    common: &Common,
+    settings: &config::Settings,
+    scenario: Option<&Path>,
+    anchor: DateTime<Utc>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Sources> {
+    if settings.is_live() && !common.demo && scenario.is_none() {
+        return setup::live(settings, clock).context("cannot set up the configured sources");
+    }
+    demo_sources(scenario, anchor, clock)
+}
+
+/// How often each source is polled: the config's `poll_interval` (alerts at least every 5 s).
+fn schedule(settings: &config::Settings) -> Schedule {
+    let every = settings
+        .poll_interval
+        .max(std::time::Duration::from_secs(1));
+    Schedule {
+        metrics: every,
+        alerts: every.min(std::time::Duration::from_secs(5)),
+        logs: every,
+        ..Schedule::default()
+    }
+}
+
+/// The embedded demo (or a scenario file), replayed from `anchor`.
 fn demo_sources(
     file: Option<&Path>,
     anchor: DateTime<Utc>,

@@ -133,10 +133,17 @@ pub enum RunMode {
 pub enum Health {
     /// Not polled yet.
     Pending,
+    /// No such source in the configuration: never polled.
+    NotConfigured,
     Ok,
     /// Answered, but slower than the slow threshold.
     Slow,
     Failing {
+        since: DateTime<Utc>,
+        error: String,
+    },
+    /// The server refused the credentials (HTTP 401/403): retrying will not help.
+    AuthError {
         since: DateTime<Utc>,
         error: String,
     },
@@ -150,6 +157,8 @@ pub struct SourceStatus {
     pub last_poll_ms: Option<u64>,
     /// Highest generation applied; older replies are dropped.
     pub generation: u64,
+    /// Another server answers for this slot (alerts from Prometheus when no Alertmanager).
+    pub via: Option<SourceKind>,
 }
 
 impl SourceStatus {
@@ -160,12 +169,24 @@ impl SourceStatus {
             last_ok: None,
             last_poll_ms: None,
             generation: 0,
+            via: None,
         }
     }
 
     /// The data shown for this source is older than its last attempt.
     pub fn is_stale(&self) -> bool {
-        matches!(self.health, Health::Failing { .. })
+        matches!(
+            self.health,
+            Health::Failing { .. } | Health::AuthError { .. }
+        )
+    }
+
+    /// The error of a failing source.
+    pub fn error(&self) -> Option<&str> {
+        match &self.health {
+            Health::Failing { error, .. } | Health::AuthError { error, .. } => Some(error),
+            _ => None,
+        }
     }
 }
 
@@ -301,6 +322,22 @@ impl App {
             Screen::List(View::Log) => Layer::Log,
             Screen::Detail { .. } => Layer::Detail,
             Screen::Stepper => Layer::Stepper,
+        }
+    }
+
+    /// Marks a source that has no poller (not configured), or one whose slot another server
+    /// answers for (`via`).
+    pub fn configure_source(
+        &mut self,
+        kind: SourceKind,
+        configured: bool,
+        via: Option<SourceKind>,
+    ) {
+        if let Some(s) = self.sources.iter_mut().find(|s| s.kind == kind) {
+            if !configured {
+                s.health = Health::NotConfigured;
+            }
+            s.via = via.filter(|v| *v != kind);
         }
     }
 

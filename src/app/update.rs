@@ -123,12 +123,14 @@ fn on_polled(
     match result {
         Err(e) => {
             let since = match &status.health {
-                Health::Failing { since, .. } => *since,
+                Health::Failing { since, .. } | Health::AuthError { since, .. } => *since,
                 _ => at,
             };
-            status.health = Health::Failing {
-                since,
-                error: e.to_string(),
+            let error = e.to_string();
+            status.health = if matches!(e, crate::sources::SourceError::Auth { .. }) {
+                Health::AuthError { since, error }
+            } else {
+                Health::Failing { since, error }
             };
             Vec::new()
         }

@@ -104,6 +104,8 @@ impl Scenario {
                 query: s.id.clone(),
                 step: self.model.step_secs,
                 capacity: s.capacity,
+                service_label: None,
+                alert_labels: None,
             })
             .collect()
     }

@@ -30,6 +30,13 @@ pub struct ScanRunbook {
     pub url: Option<String>,
 }
 
+/// A key series of an incident and how many points of it the analysis saw.
+#[derive(Debug, Serialize)]
+pub struct ScanSeries {
+    pub id: String,
+    pub points: usize,
+}
+
 /// One incident as `scan --format json` prints it (the documented contract).
 #[derive(Debug, Serialize)]
 pub struct ScanIncident {
@@ -43,6 +50,8 @@ pub struct ScanIncident {
     pub alerts: Vec<ScanAlert>,
     pub root_cause: Option<ScanCause>,
     pub runbooks: Vec<ScanRunbook>,
+    /// The incident's key series, most telling first.
+    pub key_series: Vec<ScanSeries>,
 }
 
 impl From<&Incident> for ScanIncident {
@@ -88,6 +97,7 @@ impl From<&Incident> for ScanIncident {
                     url: r.url.clone(),
                 })
                 .collect(),
+            key_series: Vec::new(),
         }
     }
 }
@@ -97,7 +107,22 @@ fn round3(x: f64) -> f64 {
 }
 
 pub fn to_json(analysis: &Analysis) -> serde_json::Result<String> {
-    let incidents: Vec<ScanIncident> = analysis.incidents.iter().map(Into::into).collect();
+    let incidents: Vec<ScanIncident> = analysis
+        .incidents
+        .iter()
+        .map(|i| {
+            let mut out = ScanIncident::from(i);
+            out.key_series = i
+                .key_series
+                .iter()
+                .map(|id| ScanSeries {
+                    id: id.clone(),
+                    points: analysis.anomalies.get(id).map_or(0, |a| a.scores.len()),
+                })
+                .collect();
+            out
+        })
+        .collect();
     serde_json::to_string_pretty(&incidents)
 }
 

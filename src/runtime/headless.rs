@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::poll::{poll_alerts, poll_logs, poll_metrics, MetricsCache};
+use std::collections::BTreeMap;
+
+use super::poll::{poll_source_alerts, poll_source_logs, poll_source_metrics, MetricsCache};
 use super::setup::Sources;
 use crate::analysis::{analyze_reading_runbooks, Analysis, Snapshot};
 use crate::domain::Alert;
@@ -17,24 +19,11 @@ pub struct Cycle {
 /// here: a one-shot report must not silently leave a source out.
 pub async fn run_cycle(sources: &Sources, now: DateTime<Utc>) -> anyhow::Result<Cycle> {
     let mut cache = MetricsCache::default();
-    let series = poll_metrics(
-        sources.metrics.as_ref(),
-        &sources.watches,
-        &mut cache,
-        now.timestamp(),
-        sources.history_secs,
-    )
-    .await?;
-    let alerts = poll_alerts(sources.alerts.as_ref()).await?;
+    // Alerts first: the services they name are the ones whose logs are fetched.
+    let alerts = poll_source_alerts(sources).await?;
+    let series = poll_source_metrics(sources, &mut cache, now.timestamp()).await?;
     let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
-    let logs = poll_logs(
-        sources.logs.as_ref(),
-        &sources.log_selectors,
-        now_ns,
-        sources.log_window_secs,
-        sources.log_limit,
-    )
-    .await?;
+    let logs = poll_source_logs(sources, &mut BTreeMap::new(), now_ns).await?;
     let snapshot = Snapshot {
         now,
         alerts: alerts.clone(),

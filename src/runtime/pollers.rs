@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::poll::{poll_alerts, poll_logs, poll_metrics, MetricsCache};
+use std::collections::BTreeMap;
+
+use super::poll::{poll_source_alerts, poll_source_logs, poll_source_metrics, MetricsCache};
 use super::setup::Sources;
 use crate::app::{Msg, PollData};
 use crate::sources::{Clock, SourceError, SourceKind};
@@ -49,16 +51,9 @@ struct MetricsPoller {
 
 impl Poller for MetricsPoller {
     async fn poll(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<PollData, SourceError> {
-        let s = &self.sources;
-        poll_metrics(
-            s.metrics.as_ref(),
-            &s.watches,
-            &mut self.cache,
-            now.timestamp(),
-            s.history_secs,
-        )
-        .await
-        .map(PollData::Metrics)
+        poll_source_metrics(&self.sources, &mut self.cache, now.timestamp())
+            .await
+            .map(PollData::Metrics)
     }
 }
 
@@ -66,67 +61,73 @@ struct AlertsPoller(Sources);
 
 impl Poller for AlertsPoller {
     async fn poll(&mut self, _now: chrono::DateTime<chrono::Utc>) -> Result<PollData, SourceError> {
-        poll_alerts(self.0.alerts.as_ref())
-            .await
-            .map(PollData::Alerts)
+        poll_source_alerts(&self.0).await.map(PollData::Alerts)
     }
 }
 
-struct LogsPoller(Sources);
+struct LogsPoller {
+    sources: Sources,
+    /// Which stream label found each service's logs.
+    found: BTreeMap<String, String>,
+}
 
 impl Poller for LogsPoller {
     async fn poll(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<PollData, SourceError> {
-        let s = &self.0;
         let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
-        poll_logs(
-            s.logs.as_ref(),
-            &s.log_selectors,
-            now_ns,
-            s.log_window_secs,
-            s.log_limit,
-        )
-        .await
-        .map(PollData::Logs)
+        poll_source_logs(&self.sources, &mut self.found, now_ns)
+            .await
+            .map(PollData::Logs)
     }
 }
 
-/// Starts the three pollers; they stop when the receiver is dropped.
+/// Starts a poller for each configured source; they stop when the receiver is dropped.
+/// A source that is not configured gets no poller (its status says "not configured").
 pub fn spawn(
     sources: &Sources,
     clock: Arc<dyn Clock>,
     schedule: Schedule,
     tx: UnboundedSender<Msg>,
 ) -> Vec<JoinHandle<()>> {
-    let metrics = MetricsPoller {
-        sources: sources.clone(),
-        cache: MetricsCache::default(),
-    };
-    vec![
-        tokio::spawn(run_loop(
+    let mut tasks = Vec::new();
+    if sources.is_configured(SourceKind::Prometheus) {
+        let metrics = MetricsPoller {
+            sources: sources.clone(),
+            cache: MetricsCache::default(),
+        };
+        tasks.push(tokio::spawn(run_loop(
             SourceKind::Prometheus,
             schedule.metrics,
             schedule,
             clock.clone(),
             tx.clone(),
             metrics,
-        )),
-        tokio::spawn(run_loop(
+        )));
+    }
+    if sources.is_configured(SourceKind::Alertmanager) {
+        tasks.push(tokio::spawn(run_loop(
             SourceKind::Alertmanager,
             schedule.alerts,
             schedule,
             clock.clone(),
             tx.clone(),
             AlertsPoller(sources.clone()),
-        )),
-        tokio::spawn(run_loop(
+        )));
+    }
+    if sources.is_configured(SourceKind::Loki) {
+        let logs = LogsPoller {
+            sources: sources.clone(),
+            found: BTreeMap::new(),
+        };
+        tasks.push(tokio::spawn(run_loop(
             SourceKind::Loki,
             schedule.logs,
             schedule,
             clock,
             tx,
-            LogsPoller(sources.clone()),
-        )),
-    ]
+            logs,
+        )));
+    }
+    tasks
 }
 
 async fn run_loop<P: Poller>(

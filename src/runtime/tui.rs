@@ -78,6 +78,10 @@ pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> a
     }
     let mut app = App::new(sources.mode, opts.keymap.clone(), clock.now());
     app.scenario = sources.scenario_name.clone();
+    for kind in crate::sources::SourceKind::ALL {
+        let via = (kind == crate::sources::SourceKind::Alertmanager).then_some(sources.alerts_via);
+        app.configure_source(kind, sources.is_configured(kind), via);
+    }
     app.topology = sources.topology.clone();
     app.runbooks = sources.runbooks.clone();
     app.operator = opts.operator.clone();

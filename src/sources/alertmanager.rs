@@ -21,6 +21,7 @@ use crate::domain::Alert;
 const KIND: SourceKind = SourceKind::Alertmanager;
 pub const ALERTS_PATH: &str = "/api/v2/alerts";
 pub const SILENCES_PATH: &str = "/api/v2/silences";
+pub const STATUS_PATH: &str = "/api/v2/status";
 /// Prefix of the single-silence path; the id is appended after validation.
 pub const SILENCE_PATH: &str = "/api/v2/silence/";
 
@@ -121,6 +122,33 @@ struct SilenceCreated {
     silence_id: String,
 }
 
+/// What `GET /api/v2/status` says about the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertmanagerStatus {
+    pub version: String,
+    /// `ready`, `settling` or `disabled`.
+    pub cluster: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireStatusInfo {
+    version_info: WireVersionInfo,
+    #[serde(default)]
+    cluster: WireCluster,
+}
+
+#[derive(Deserialize)]
+struct WireVersionInfo {
+    version: String,
+}
+
+#[derive(Deserialize, Default)]
+struct WireCluster {
+    #[serde(default)]
+    status: String,
+}
+
 pub struct AlertmanagerClient {
     http: HttpClient,
 }
@@ -155,6 +183,16 @@ impl AlertmanagerClient {
         let wire: Vec<WireAlert> = decode(ALERTS_PATH, &body)?;
         let now = Utc::now();
         Ok(wire.into_iter().map(|a| a.into_alert(now)).collect())
+    }
+
+    /// The server's version and cluster status (`GET /api/v2/status`).
+    pub async fn status(&self) -> Result<AlertmanagerStatus, SourceError> {
+        let (_, body) = self.http.get(STATUS_PATH, &[]).await?;
+        let wire: WireStatusInfo = decode(STATUS_PATH, &body)?;
+        Ok(AlertmanagerStatus {
+            version: wire.version_info.version,
+            cluster: wire.cluster.status,
+        })
     }
 
     /// Every silence the server knows (active, pending and expired).

@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::{SourceError, SourceKind};
 
 /// Responses larger than this are refused (a runaway query must not eat the terminal's memory).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// Request timeout when the configuration does not say otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How much of an error body is quoted in [`SourceError::Http`].

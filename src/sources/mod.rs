@@ -78,6 +78,14 @@ pub struct Watch {
     /// Capacity limit for forecasts (e.g. 100 for a percentage), if the watch has one.
     #[serde(default)]
     pub capacity: Option<f64>,
+    /// The label of the returned series that names the service (live watches); when it is not
+    /// `service`, its value is copied to a `service` label so analysis can tie the series.
+    #[serde(default)]
+    pub service_label: Option<String>,
+    /// The firing alert this watch was made for (rule-expression history): series whose labels
+    /// disagree with it are dropped, the rest get its `alertname` and service labels.
+    #[serde(default)]
+    pub alert_labels: Option<crate::domain::Labels>,
 }
 
 pub trait MetricsSource: Send + Sync {

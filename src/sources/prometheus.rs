@@ -13,20 +13,64 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::{HttpClient, HttpConfig};
-use super::{MetricsSource, SourceError, SourceKind};
+use super::{AlertSource, MetricsSource, SourceError, SourceKind};
+use crate::domain::alert::fingerprint;
 use crate::domain::series::series_id;
-use crate::domain::{Labels, Series};
+use crate::domain::{Alert, AlertState, Labels, Series};
 
 const KIND: SourceKind = SourceKind::Prometheus;
 pub const QUERY_RANGE_PATH: &str = "/api/v1/query_range";
 pub const QUERY_PATH: &str = "/api/v1/query";
 pub const BUILDINFO_PATH: &str = "/api/v1/status/buildinfo";
 pub const ALERTS_PATH: &str = "/api/v1/alerts";
+pub const RULES_PATH: &str = "/api/v1/rules";
+
+/// One alerting rule as `/api/v1/rules?type=alert` lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertingRule {
+    pub group: String,
+    pub name: String,
+    /// The PromQL expression (`query` in the API).
+    pub query: String,
+    /// Labels the rule adds to its alerts.
+    pub labels: Labels,
+    /// The rule's `for:` in seconds.
+    pub duration_secs: f64,
+}
+
+#[derive(Deserialize)]
+struct RawRules {
+    #[serde(default)]
+    groups: Vec<RawGroup>,
+}
+
+#[derive(Deserialize)]
+struct RawGroup {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    labels: Labels,
+    #[serde(default)]
+    duration: f64,
+}
 
 /// One alert as Prometheus's own rule evaluation reports it (`/api/v1/alerts`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrometheusAlert {
     pub labels: Labels,
+    pub annotations: Labels,
     /// `pending` or `firing`.
     pub state: String,
     /// When the alert became active; absent or unreadable values give `None`.
@@ -80,6 +124,8 @@ struct RawAlerts {
 struct RawAlert {
     #[serde(default)]
     labels: Labels,
+    #[serde(default)]
+    annotations: Labels,
     #[serde(default)]
     state: String,
     #[serde(default, rename = "activeAt")]
@@ -188,12 +234,61 @@ impl PrometheusClient {
             .into_iter()
             .map(|a| PrometheusAlert {
                 labels: a.labels,
+                annotations: a.annotations,
                 state: a.state,
                 active_at: a
                     .active_at
                     .as_deref()
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map(|t| t.with_timezone(&Utc)),
+            })
+            .collect())
+    }
+
+    /// The alerting rules of every rule group (`/api/v1/rules?type=alert`); recording rules are
+    /// left out.
+    pub async fn rules(&self) -> Result<Vec<AlertingRule>, SourceError> {
+        let data = self
+            .get_data(RULES_PATH, &[("type", "alert".to_owned())])
+            .await?;
+        let raw: RawRules = serde_json::from_value(data)
+            .map_err(|e| bad(RULES_PATH, format!("invalid rules: {e}")))?;
+        Ok(raw
+            .groups
+            .into_iter()
+            .flat_map(|g| {
+                let group = g.name;
+                g.rules
+                    .into_iter()
+                    .filter(|r| r.kind == "alerting")
+                    .map(move |r| AlertingRule {
+                        group: group.clone(),
+                        name: r.name,
+                        query: r.query,
+                        labels: r.labels,
+                        duration_secs: r.duration,
+                    })
+            })
+            .collect())
+    }
+
+    /// Firing and pending alerts in the domain shape (for when no Alertmanager is configured).
+    /// Prometheus's pending alerts are not firing yet and are left out.
+    pub async fn firing_alerts(&self) -> Result<Vec<Alert>, SourceError> {
+        let now = Utc::now();
+        Ok(self
+            .alerts()
+            .await?
+            .into_iter()
+            .filter(|a| a.state == "firing")
+            .map(|a| Alert {
+                fingerprint: fingerprint(&a.labels),
+                starts_at: a.active_at.unwrap_or(now),
+                labels: a.labels,
+                annotations: a.annotations,
+                ends_at: None,
+                state: AlertState::Firing,
+                generator_url: None,
             })
             .collect())
     }
@@ -224,6 +319,17 @@ impl PrometheusClient {
         envelope
             .data
             .ok_or_else(|| bad(path, "response has no \"data\" field".to_owned()))
+    }
+}
+
+/// Prometheus's own alerts behind [`AlertSource`]: the alert source when only Prometheus is
+/// configured.
+#[derive(Clone, Debug)]
+pub struct PrometheusAlerts(pub std::sync::Arc<PrometheusClient>);
+
+impl AlertSource for PrometheusAlerts {
+    fn alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>, SourceError>> {
+        self.0.firing_alerts().boxed()
     }
 }
 
@@ -336,6 +442,19 @@ mod tests {
         assert!(s[0].values[1].is_nan());
         assert_eq!(s[0].values[2], f64::INFINITY);
         assert_eq!(s[0].values[3], f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn parses_rules_and_keeps_alerting_ones() {
+        let v = json!({"groups": [{"name": "g", "rules": [
+            {"type": "alerting", "name": "High", "query": "x > 1", "duration": 5,
+             "labels": {"severity": "critical"}, "alerts": [], "health": "ok"},
+            {"type": "recording", "name": "r", "query": "sum(x)"}
+        ]}]});
+        let raw: RawRules = serde_json::from_value(v).unwrap();
+        assert_eq!(raw.groups[0].rules.len(), 2);
+        assert_eq!(raw.groups[0].rules[0].kind, "alerting");
+        assert_eq!(raw.groups[0].rules[0].duration, 5.0);
     }
 
     #[test]

@@ -97,6 +97,11 @@ fn source_spans(app: &App, theme: &Theme, detail: Detail) -> Vec<Span<'static>> 
             (true, "alertmanager") => "am",
             (_, n) => n,
         };
+        let name = match s.via {
+            Some(via) if short => format!("alerts({via})"),
+            Some(via) => format!("alerts via {via}"),
+            None => name.to_string(),
+        };
         out.push(span(format!("{name} "), muted));
         out.extend(health_spans(app, theme, s, detail));
     }
@@ -112,6 +117,8 @@ fn health_spans(app: &App, theme: &Theme, s: &SourceStatus, detail: Detail) -> V
         .map(|t| age(app.now, t));
     match &s.health {
         Health::Pending => vec![span("waiting", muted)],
+        Health::NotConfigured if detail == Detail::Minimal => vec![span("-", muted)],
+        Health::NotConfigured => vec![span("not configured", muted)],
         Health::Ok => vec![
             span("ok", theme.style(Role::Ok)),
             span(last.map(|a| format!(" {a}")).unwrap_or_default(), muted),
@@ -126,9 +133,14 @@ fn health_spans(app: &App, theme: &Theme, s: &SourceStatus, detail: Detail) -> V
                 span(if short { None } else { ms }.unwrap_or_default(), muted),
             ]
         }
-        Health::Failing { since, .. } => {
+        Health::Failing { since, .. } | Health::AuthError { since, .. } => {
+            let what = if matches!(s.health, Health::AuthError { .. }) {
+                "auth error"
+            } else {
+                "failing"
+            };
             let mut v = vec![span(
-                format!("failing {}", age(app.now, *since)),
+                format!("{what} {}", age(app.now, *since)),
                 theme.style(Role::Critical),
             )];
             match s.last_ok {
@@ -188,10 +200,11 @@ fn second_line(app: &App, theme: &Theme, w: usize) -> Line<'static> {
             span(format!("{} ", hhmm_dt(n.at)), theme.style(Role::Muted)),
             span(n.text.clone(), theme.style(role)),
         ])
-    } else if let Some((kind, error)) = app.sources.iter().find_map(|s| match &s.health {
-        Health::Failing { error, .. } => Some((s.kind, error)),
-        _ => None,
-    }) {
+    } else if let Some((kind, error)) = app
+        .sources
+        .iter()
+        .find_map(|s| s.error().map(|e| (s.kind, e.to_string())))
+    {
         Line::from(vec![
             span(format!("{kind}: "), theme.style(Role::Muted)),
             span(error.clone(), theme.style(Role::Error)),

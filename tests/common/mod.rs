@@ -44,7 +44,12 @@ impl Env {
             .env("XDG_STATE_HOME", p.join("state"))
             .env_remove("NO_COLOR")
             .env_remove("PAGERPILOT_DB")
-            .env_remove("PAGERPILOT_THEME");
+            .env_remove("PAGERPILOT_THEME")
+            .env_remove("PAGERPILOT_CONFIG")
+            .env_remove("PAGERPILOT_CONTEXT")
+            .env_remove("PAGERPILOT_PROMETHEUS_URL")
+            .env_remove("PAGERPILOT_ALERTMANAGER_URL")
+            .env_remove("PAGERPILOT_LOKI_URL");
     }
 
     /// Runs the binary with `args`; panics with its stderr if it does not exit 0.
