@@ -464,3 +464,54 @@ fn local_runbooks_are_suggested_and_a_broken_one_is_reported_not_fatal() {
         .collect();
     assert!(ids.contains(&"search-lag"), "{ids:?}");
 }
+
+/// Secrets in commands, outputs and notes are redacted before they are stored, so no export
+/// format can contain them.
+#[test]
+fn exports_contain_no_secrets() {
+    use pagerpilot::domain::remediation::{Decision, Mode, RemediationEntry};
+    use pagerpilot::store::redact::Redactor;
+    let env = Env::new();
+    let id = id_of_cascade(&env);
+    let db = env.db();
+    let configured = "tok-3f9a-configured-secret";
+    let redactor = Redactor::new([configured.to_string()], vec![]);
+    let store = pagerpilot::store::Store::open_with(&db, redactor).expect("open store");
+    let mut e = RemediationEntry::new(
+        chrono::Utc::now(),
+        "alice",
+        "laptop",
+        id.clone(),
+        "payments-db-pool",
+        0,
+        "Call the API",
+        format!("curl -H 'Authorization: Bearer abc.def' https://api/?token={configured}"),
+        Decision::Approved,
+    );
+    e.mode = Mode::Real;
+    e.exit_code = Some(0);
+    e.duration_ms = Some(10);
+    e.output = Some(format!("PGPASSWORD=hunter2 ok\n{configured}\n"));
+    e.note = Some("used password=hunter2".into());
+    store.handle().append(e).expect("append");
+    store.close().expect("close");
+    let db_s = db.to_str().expect("utf-8 path");
+    for format in ["md", "json", "html"] {
+        let out = env.ok(&[
+            "export",
+            "--demo",
+            "--incident",
+            &id,
+            "--db",
+            db_s,
+            "--at",
+            AT,
+            "--format",
+            format,
+        ]);
+        assert!(out.contains("REDACTED"), "{format}: {out}");
+        for secret in ["hunter2", "abc.def", configured] {
+            assert!(!out.contains(secret), "{format} leaks {secret}: {out}");
+        }
+    }
+}

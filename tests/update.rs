@@ -1059,3 +1059,23 @@ fn a_refused_silence_is_logged_as_failed_and_shown() {
         .as_deref()
         .is_some_and(|n| n.contains("bad matcher")));
 }
+
+/// A runbook the runtime read from a `runbook_url` file (not among the loaded ones) opens too.
+#[test]
+fn a_runbook_read_from_a_runbook_url_file_opens_in_the_stepper() {
+    let mut app = app();
+    let mut from_file = runbook();
+    from_file.id = "on-disk".into();
+    from_file.source = "/srv/runbooks/on-disk.md".into();
+    if let Some(a) = app.analysis.as_mut() {
+        a.url_runbooks = vec![from_file];
+        a.incidents[0].runbooks[0].id = "on-disk".into();
+    }
+    update(&mut app, code(KeyCode::Enter));
+    update(&mut app, code(KeyCode::Enter));
+    assert_eq!(app.screen, Screen::Stepper);
+    assert_eq!(
+        app.stepper.as_ref().map(|s| s.runbook_id.as_str()),
+        Some("on-disk")
+    );
+}
