@@ -281,11 +281,11 @@ fn export_includes_the_decisions_recorded_for_the_incident() {
         "output quoted: {md}"
     );
     assert!(
-        md.contains("- [ ] Step 3 \"step 2\" of `payments-db-pool` failed (exit 1 in 1.5 s)"),
+        md.contains("- [ ] Step 3 \"step 2\" of runbook payments-db-pool failed (exit 1 in 1.5 s)"),
         "{md}"
     );
     assert!(
-        md.contains("- [ ] Step 2 \"step 1\" of `payments-db-pool` was skipped"),
+        md.contains("- [ ] Step 2 \"step 1\" of runbook payments-db-pool was skipped"),
         "{md}"
     );
     let html = env.ok(&[
