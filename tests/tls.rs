@@ -68,6 +68,14 @@ impl Pki {
     /// Serves HTTPS on a loopback port until the test ends; with `require_client_cert`, only
     /// clients with a certificate from the CA get past the handshake.
     async fn serve(&self, require_client_cert: bool) -> String {
+        self.serve_counted(require_client_cert).await.0
+    }
+
+    /// Like [`Pki::serve`], also counting the connections accepted.
+    async fn serve_counted(
+        &self,
+        require_client_cert: bool,
+    ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -92,11 +100,14 @@ impl Pki {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     // A refused handshake is the point of some tests: just drop it.
@@ -107,7 +118,7 @@ impl Pki {
                 });
             }
         });
-        format!("https://127.0.0.1:{port}")
+        (format!("https://127.0.0.1:{port}"), connections)
     }
 }
 
@@ -168,6 +179,7 @@ async fn server_certificate_is_checked_against_the_ca_file() {
         "an unknown issuer must be refused: {err}"
     );
     assert!(err.to_string().contains("certificate"), "{err}");
+    assert!(err.to_string().contains("set ca_file"), "a hint: {err}");
 
     let insecure = TlsConfig {
         insecure_skip_verify: true,
@@ -175,6 +187,20 @@ async fn server_certificate_is_checked_against_the_ca_file() {
     };
     let body = build_info(&base, insecure).await.unwrap();
     assert!(body.contains("tls-test-1.0"), "{body}");
+}
+
+#[tokio::test]
+async fn a_refused_certificate_is_not_retried() {
+    let pki = Pki::new();
+    let (base, connections) = pki.serve_counted(false).await;
+    // The default policy retries connect errors, but not this one.
+    let client = HttpClient::new(SourceKind::Prometheus, HttpConfig::new(&base)).unwrap();
+    let err = client
+        .get("/api/v1/status/buildinfo", &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Unreachable { .. }), "{err}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

@@ -332,7 +332,8 @@ impl HttpClient {
             request = request.basic_auth(user, Some(password.expose()));
         }
         let mut response = request.send().await.map_err(|e| Failure {
-            retry: if e.is_connect() || e.is_timeout() {
+            // A refused certificate will be refused again: no retry.
+            retry: if (e.is_connect() || e.is_timeout()) && !is_certificate_error(&e) {
                 Retry::Backoff
             } else {
                 Retry::No
@@ -624,6 +625,11 @@ fn causes(err: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// Whether a connection failed on a certificate (the server's, or ours refused).
+fn is_certificate_error(err: &reqwest::Error) -> bool {
+    causes(err).to_ascii_lowercase().contains("certificate")
+}
+
 /// An error and its causes on one line, without the URL reqwest would add.
 fn chain(err: &reqwest::Error) -> String {
     let mut parts = Vec::new();
@@ -645,10 +651,16 @@ fn chain(err: &reqwest::Error) -> String {
     } else {
         "request failed".to_owned()
     };
-    if parts.is_empty() {
-        head
+    let hint = if err.is_connect() && is_certificate_error(err) {
+        " (TLS: set ca_file to the CA that signed the server's certificate, client_cert and \
+         client_key if the server asks for one, or insecure_skip_verify only for testing)"
     } else {
-        format!("{head}: {}", parts.join(": "))
+        ""
+    };
+    if parts.is_empty() {
+        format!("{head}{hint}")
+    } else {
+        format!("{head}: {}{hint}", parts.join(": "))
     }
 }
 
