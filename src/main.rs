@@ -101,6 +101,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
+            // Unchecked TLS certificates are the notice that must be seen first.
+            notices.sort_by_key(|n| !n.contains("insecure_skip_verify"));
             for n in &notices {
                 tracing::warn!(notice = %n, "startup");
             }

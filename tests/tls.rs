@@ -338,3 +338,29 @@ async fn doctor_uses_the_configured_ca_and_warns_about_skipped_verification() {
     assert!(stdout.contains("certificate NOT verified"), "{stdout}");
     assert!(stderr.contains("insecure_skip_verify"), "{stderr}");
 }
+
+/// The TUI shows the insecure_skip_verify warning first among the startup notices, even when
+/// another notice (a credential-looking header) comes before it in the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_shows_the_skipped_verification_warning() {
+    use common::tmux::{binary_in, quote, Tmux};
+    let pki = Pki::new();
+    let base = pki.serve(false).await;
+    let env = Env::new();
+    let config = write_config(
+        env.path(),
+        &base,
+        "insecure_skip_verify = true\nheaders = { \"X-Api-Key\" = \"not-really-a-key\" }\n",
+    );
+    let shell_cmd = format!(
+        "{bin} --config {config} --db {db}; sleep 30",
+        bin = binary_in(&env),
+        config = quote(&config),
+        db = quote(&env.db()),
+    );
+    let tmux = Tmux::start(&env, "tls", &shell_cmd);
+    let screen = tmux.wait_for(&["insecure_skip_verify"]);
+    assert!(screen.contains("NOT checked"), "{screen}");
+    assert!(!screen.contains("not-really-a-key"), "{screen}");
+    tmux.keys(&["q"]);
+}
