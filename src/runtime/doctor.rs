@@ -308,3 +308,32 @@ pub fn render(checks: &[SourceCheck]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::http::HttpConfig;
+
+    #[test]
+    fn tls_line_says_how_certificates_are_checked() {
+        assert_eq!(tls_note(&HttpConfig::new("http://h:9090")), None);
+        let mut https = HttpConfig::new("https://h");
+        assert_eq!(tls_note(&https).as_deref(), Some("verified (system roots)"));
+        https.tls.ca_file = Some("/etc/ca.pem".into());
+        https.tls.client_cert = Some("/etc/me.pem".into());
+        assert_eq!(
+            tls_note(&https).as_deref(),
+            Some("verified (system roots + /etc/ca.pem); client certificate /etc/me.pem")
+        );
+        https.tls.insecure_skip_verify = true;
+        let note = tls_note(&https).unwrap_or_default();
+        assert!(
+            note.starts_with("WARNING: certificate NOT verified"),
+            "{note}"
+        );
+        let mut plain = HttpConfig::new("http://h");
+        plain.tls.insecure_skip_verify = true;
+        let note = tls_note(&plain).unwrap_or_default();
+        assert!(note.contains("unused: the URL is plain http"), "{note}");
+    }
+}
