@@ -1,14 +1,18 @@
-//! Shared HTTP plumbing for the live clients (Loki today; Prometheus and Alertmanager can reuse
-//! it): configuration, credentials that never print, one `GET` that maps every failure to a
-//! [`SourceError`], a response size cap, and a URL join that keeps a path prefix.
+//! Shared HTTP plumbing for the live clients (Prometheus, Alertmanager, Loki): configuration,
+//! credentials that never print, one `GET` that maps every failure to a [`SourceError`] and is
+//! retried when that can help ([`super::retry`]), TLS options ([`super::tls`]), a response size
+//! cap, and a URL join that keeps a path prefix.
 
 use std::error::Error as _;
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::retry::{jitter_unit, retry_after};
+pub use super::retry::{Retry, RetryPolicy};
+use super::tls::apply_tls;
+pub use super::tls::TlsConfig;
 use super::{SourceError, SourceKind};
 
 /// Responses larger than this are refused (a runaway query must not eat the terminal's memory).
@@ -81,19 +85,6 @@ pub struct HttpConfig {
     pub tls: TlsConfig,
     /// Retries of idempotent requests within one poll.
     pub retry: RetryPolicy,
-}
-
-/// TLS options of one source.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TlsConfig {
-    /// PEM file of CA certificates trusted in addition to the system's.
-    pub ca_file: Option<PathBuf>,
-    /// PEM client certificate (chain), sent when the server asks for one; needs `client_key`.
-    pub client_cert: Option<PathBuf>,
-    /// PEM private key of `client_cert`.
-    pub client_key: Option<PathBuf>,
-    /// Accept any server certificate. Dangerous; a warning is shown wherever it is used.
-    pub insecure_skip_verify: bool,
 }
 
 impl HttpConfig {
@@ -443,63 +434,6 @@ impl HttpClient {
     }
 }
 
-/// How many times an idempotent request is tried within one poll, and how long to wait between
-/// tries. The poller's own backoff between polls comes on top of this.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Tries in all, the first included (1: no retry).
-    pub max_attempts: u32,
-    /// The wait before the first retry (before jitter); doubled for each further retry.
-    pub base_delay: Duration,
-    /// The longest wait between two tries; a `Retry-After` longer than this ends the retries
-    /// (the next poll tries again).
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(4),
-        }
-    }
-}
-
-/// Whether a failed try may be repeated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
-    /// No: the answer will not change (4xx, auth, a bad body, a request that is not idempotent).
-    No,
-    /// Yes, after the policy's backoff (connect error, timeout, 5xx, 429 without a hint).
-    Backoff,
-    /// Yes, after the server's `Retry-After`.
-    After(Duration),
-}
-
-impl RetryPolicy {
-    /// The wait before try `attempt + 1` after try `attempt` (1-based) failed with `retry`, or
-    /// `None` when there is no further try. `unit` in `[0, 1)` is the jitter: the backoff
-    /// `base * 2^(attempt-1)`, capped at `max_delay`, is scaled into `[1/2, 1]` of itself, so
-    /// clients that failed together do not come back together.
-    pub fn wait_after(&self, attempt: u32, retry: Retry, unit: f64) -> Option<Duration> {
-        if attempt >= self.max_attempts {
-            return None;
-        }
-        match retry {
-            Retry::No => None,
-            Retry::After(wait) => (wait <= self.max_delay).then_some(wait),
-            Retry::Backoff => {
-                let doubled = self
-                    .base_delay
-                    .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-                let capped = doubled.min(self.max_delay);
-                Some(capped.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0)))
-            }
-        }
-    }
-}
-
 /// A failed try: the error, and whether another try could help.
 struct Failure {
     error: SourceError,
@@ -515,104 +449,8 @@ impl Failure {
     }
 }
 
-/// `Retry-After` as a duration: delay-seconds, or an HTTP date (a date in the past is zero).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let ms = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
-    Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
-}
-
-/// A number in `[0, 1)` that differs between calls and between processes (jitter only; not
-/// for anything that needs real randomness).
-fn jitter_unit() -> f64 {
-    use std::hash::BuildHasher;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let hash = std::collections::hash_map::RandomState::new().hash_one(n);
-    (hash >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Reads a PEM file named by `key` (`ca_file`, `client_cert`, ...) that must hold a `want`
-/// block (`CERTIFICATE`, `PRIVATE KEY`), naming the file on failure.
-fn read_pem(key: &str, path: &Path, want: &str) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("{key} {}: cannot read it: {e}", path.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    if !text.contains("-----BEGIN ") {
-        return Err(format!(
-            "{key} {}: not a PEM file (no \"-----BEGIN\" line)",
-            path.display()
-        ));
-    }
-    let found = text
-        .lines()
-        .any(|l| l.starts_with("-----BEGIN ") && l.contains(want));
-    if !found {
-        return Err(format!("{key} {}: holds no {want} block", path.display()));
-    }
-    Ok(bytes)
-}
-
-/// Adds the CA file, the client identity and `insecure_skip_verify` to the client builder.
-/// Errors name the file and what is wrong with it.
-fn apply_tls(
-    mut builder: reqwest::ClientBuilder,
-    tls: &TlsConfig,
-) -> Result<reqwest::ClientBuilder, String> {
-    if let Some(path) = &tls.ca_file {
-        let pem = read_pem("ca_file", path, "CERTIFICATE")?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            format!(
-                "ca_file {}: not a PEM certificate bundle: {}",
-                path.display(),
-                causes(&e)
-            )
-        })?;
-        if certs.is_empty() {
-            return Err(format!(
-                "ca_file {}: holds no CERTIFICATE block",
-                path.display()
-            ));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    match (&tls.client_cert, &tls.client_key) {
-        (Some(cert), Some(key)) => {
-            let mut pem = read_pem("client_cert", cert, "CERTIFICATE")?;
-            pem.push(b'\n');
-            pem.extend(read_pem("client_key", key, "PRIVATE KEY")?);
-            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                format!(
-                    "client_cert {} with client_key {}: not a usable certificate and key: {}",
-                    cert.display(),
-                    key.display(),
-                    causes(&e)
-                )
-            })?;
-            builder = builder.identity(identity);
-        }
-        (None, None) => {}
-        _ => return Err("client_cert and client_key must be set together".to_owned()),
-    }
-    if tls.insecure_skip_verify {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    Ok(builder)
-}
-
 /// An error and all its causes, joined with `: `.
-fn causes(err: &dyn std::error::Error) -> String {
+pub(super) fn causes(err: &dyn std::error::Error) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
     while let Some(cause) = source {
@@ -685,63 +523,6 @@ mod tests {
         config.bearer_token = Some(s);
         assert!(!format!("{config:?}").contains("hunter2"));
         assert_eq!(config.secret_values(), vec!["hunter2", "pw123"]);
-    }
-
-    #[test]
-    fn retry_schedule_grows_is_capped_and_jittered() {
-        let policy = RetryPolicy {
-            max_attempts: 6,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-        };
-        let at = |attempt, unit| policy.wait_after(attempt, Retry::Backoff, unit);
-        // The backoff doubles (100, 200, 400, 800 ms) up to the cap; the jitter keeps each
-        // wait within [half, all] of it.
-        for (attempt, backoff_ms) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000)] {
-            let backoff = Duration::from_millis(backoff_ms);
-            assert_eq!(at(attempt, 0.0), Some(backoff / 2), "attempt {attempt}");
-            let high = at(attempt, 0.999_999).unwrap();
-            assert!(high <= backoff && high > backoff * 99 / 100, "{high:?}");
-            let mid = at(attempt, 0.5).unwrap();
-            assert!(mid > backoff / 2 && mid < high, "{mid:?}");
-        }
-        // Bounded: no wait after the last try.
-        assert_eq!(at(6, 0.5), None);
-        assert_eq!(at(60, 0.5), None);
-        // Retry-After is honoured when it fits, otherwise the retries stop.
-        let after = |d| policy.wait_after(1, Retry::After(d), 0.5);
-        assert_eq!(
-            after(Duration::from_millis(700)),
-            Some(Duration::from_millis(700))
-        );
-        assert_eq!(after(Duration::from_secs(30)), None);
-        assert_eq!(policy.wait_after(1, Retry::No, 0.5), None);
-        let once = RetryPolicy {
-            max_attempts: 1,
-            ..policy
-        };
-        assert_eq!(once.wait_after(1, Retry::Backoff, 0.5), None);
-    }
-
-    #[test]
-    fn retry_after_header() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("3"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            HeaderValue::from_static("soon"),
-        );
-        assert_eq!(retry_after(&headers), None);
-        let units: Vec<f64> = (0..100).map(|_| jitter_unit()).collect();
-        assert!(units.iter().all(|u| (0.0..1.0).contains(u)));
-        assert!(units.windows(2).any(|w| w[0] != w[1]));
     }
 
     #[test]
