@@ -165,3 +165,50 @@ async fn demo_stack_up_doctor_alerts_down() {
         "status after down says not running"
     );
 }
+
+#[test]
+fn demo_openmetrics_prints_the_history_and_names_a_bad_anchor() {
+    let env = Env::new();
+    let text = env.ok(&[
+        "demo",
+        "openmetrics",
+        "--anchor",
+        "2026-11-25T14:00:00Z",
+        "--hours",
+        "1",
+    ]);
+    assert!(
+        text.ends_with("# EOF\n"),
+        "{}",
+        &text[text.len().saturating_sub(200)..]
+    );
+    let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    let series = pagerpilot::demo::Scenario::embedded()
+        .unwrap()
+        .series_ids()
+        .len();
+    // 13:00 .. 13:59, one a minute (the anchor minute itself is the live target's).
+    assert_eq!(samples.len(), 60 * series);
+    let anchor = chrono::DateTime::parse_from_rfc3339("2026-11-25T14:00:00Z")
+        .unwrap()
+        .timestamp();
+    let stamps: Vec<i64> = samples
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(stamps.iter().min(), Some(&(anchor - 3600)));
+    assert_eq!(stamps.iter().max(), Some(&(anchor - 60)));
+
+    let out = env.run(&["demo", "openmetrics", "--anchor", "yesterday"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"yesterday\"") && err.contains("RFC 3339"),
+        "{err}"
+    );
+
+    let out = env.run(&["demo", "serve-metrics", "--listen", "not-an-address"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"not-an-address\""), "{err}");
+}
