@@ -110,7 +110,44 @@ pub enum Command {
         #[command(subcommand)]
         command: RunbookCommand,
     },
+    /// The demo scenario as data for a real server (used by scripts/demo-stack).
+    #[command(hide = true)]
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
 }
+
+// --- demo-stack helpers (live mode) ---
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Print the scenario's history as OpenMetrics (seconds timestamps, `# EOF` last), for
+    /// `promtool tsdb create-blocks-from openmetrics`.
+    Openmetrics(DemoOpenMetricsArgs),
+    /// Serve the scenario's current values at http://LISTEN/metrics until stopped.
+    ServeMetrics(DemoServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoOpenMetricsArgs {
+    /// The scenario's minute 0 (RFC 3339) [default: now, on the minute].
+    #[arg(long, value_name = "RFC3339")]
+    pub anchor: Option<String>,
+    /// Hours of history before the anchor [default: all the scenario has].
+    #[arg(long, value_name = "HOURS")]
+    pub hours: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9101")]
+    pub listen: String,
+    /// The scenario's minute 0 (RFC 3339); use the one the history was made with.
+    #[arg(long, value_name = "RFC3339")]
+    pub anchor: Option<String>,
+}
+// --- end demo-stack helpers ---
 
 #[derive(Debug, Subcommand)]
 pub enum RunbookCommand {

@@ -101,6 +101,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
+            // Unchecked TLS certificates are the notice that must be seen first.
+            notices.sort_by_key(|n| !n.contains("insecure_skip_verify"));
             for n in &notices {
                 tracing::warn!(notice = %n, "startup");
             }
@@ -254,6 +256,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 ExitCode::FAILURE
             })
         }
+        Some(Command::Demo { command }) => demo_command(command).await,
         Some(Command::Themes) => {
             let mut names: Vec<String> = Theme::builtin_names()
                 .iter()
@@ -272,6 +275,45 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 }
             }
             print_out(&(names.join("\n") + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `pagerpilot demo openmetrics|serve-metrics` (hidden; used by scripts/demo-stack).
+async fn demo_command(command: pagerpilot::cli::DemoCommand) -> anyhow::Result<ExitCode> {
+    use pagerpilot::cli::DemoCommand;
+    let anchor = |text: &Option<String>| -> anyhow::Result<DateTime<Utc>> {
+        match text {
+            Some(t) => Ok(DateTime::parse_from_rfc3339(t)
+                .with_context(|| format!("--anchor {t:?} is not an RFC 3339 time"))?
+                .with_timezone(&Utc)),
+            None => {
+                let now = Utc::now().timestamp();
+                DateTime::from_timestamp(now - now.rem_euclid(60), 0)
+                    .context("the system clock is out of range")
+            }
+        }
+    };
+    let scenario = Scenario::embedded().context("the embedded demo scenario")?;
+    match command {
+        DemoCommand::Openmetrics(args) => {
+            let anchor = anchor(&args.anchor)?;
+            let history = match args.hours {
+                Some(h) => (i64::from(h) * 3600).min(scenario.history_secs()),
+                None => scenario.history_secs(),
+            };
+            let a = anchor.timestamp();
+            let step = scenario.step_secs();
+            // Up to one step before the anchor: from the anchor on, the live target answers.
+            let text =
+                pagerpilot::demo::export::openmetrics(&scenario, anchor, a - history, a - step);
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DemoCommand::ServeMetrics(args) => {
+            let anchor = anchor(&args.anchor)?;
+            pagerpilot::runtime::demo_serve::serve(scenario, anchor, &args.listen).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -402,6 +402,7 @@ impl Resolver<'_> {
                 mask_url_password(&http.base_url)
             ));
         }
+        http.tls = tls.clone();
         Ok(Some(SourceSettings { http, tls }))
     }
 

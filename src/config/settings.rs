@@ -30,14 +30,9 @@ pub enum Origin {
     Flags,
 }
 
-/// TLS options of one source. The paths were checked to exist.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TlsSettings {
-    pub ca_file: Option<PathBuf>,
-    pub client_cert: Option<PathBuf>,
-    pub client_key: Option<PathBuf>,
-    pub insecure_skip_verify: bool,
-}
+/// TLS options of one source (the paths were checked to exist). The same value is in
+/// `SourceSettings::http.tls`, where the client reads it.
+pub type TlsSettings = crate::sources::http::TlsConfig;
 
 /// One resolved source: ready for [`crate::sources::http::HttpClient::new`] plus its TLS options.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@
 //! order, and the replay can keep moving forward with the clock.
 
 mod check;
+pub mod export;
 mod logs;
 mod model;
 mod raw;

@@ -29,6 +29,8 @@ pub struct SourceCheck {
     pub sample_ms: Option<u64>,
     /// `Err` says why the source fails.
     pub verdict: Result<(), String>,
+    /// How the server's certificate is checked (https or TLS options only).
+    pub tls: Option<String>,
 }
 
 impl SourceCheck {
@@ -61,6 +63,7 @@ pub async fn run(settings: &Settings) -> Vec<SourceCheck> {
             }
             Err(e) => unbuilt(SourceKind::Prometheus, url, e),
         });
+        note_tls(&mut out, &p.http);
     }
     if let Some(a) = &settings.alertmanager {
         let url = shown_url(&a.http);
@@ -82,6 +85,7 @@ pub async fn run(settings: &Settings) -> Vec<SourceCheck> {
             }
             Err(e) => unbuilt(SourceKind::Alertmanager, url, e),
         });
+        note_tls(&mut out, &a.http);
     }
     if let Some(l) = &settings.loki {
         let url = shown_url(&l.source.http);
@@ -98,8 +102,46 @@ pub async fn run(settings: &Settings) -> Vec<SourceCheck> {
             }
             Err(e) => unbuilt(SourceKind::Loki, url, e),
         });
+        note_tls(&mut out, &l.source.http);
     }
     out
+}
+
+/// Sets the TLS line of the check just pushed.
+fn note_tls(out: &mut [SourceCheck], http: &crate::sources::http::HttpConfig) {
+    if let Some(last) = out.last_mut() {
+        last.tls = tls_note(http);
+    }
+}
+
+/// How the certificate of `http`'s server is checked, for the report; `None` for plain http
+/// without TLS options.
+pub fn tls_note(http: &crate::sources::http::HttpConfig) -> Option<String> {
+    let tls = &http.tls;
+    let https = http
+        .base_url
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("https://");
+    if !https && *tls == Default::default() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if tls.insecure_skip_verify {
+        parts.push("WARNING: certificate NOT verified (insecure_skip_verify)".to_string());
+    } else {
+        match &tls.ca_file {
+            Some(ca) => parts.push(format!("verified (system roots + {})", ca.display())),
+            None => parts.push("verified (system roots)".to_string()),
+        }
+    }
+    if let Some(cert) = &tls.client_cert {
+        parts.push(format!("client certificate {}", cert.display()));
+    }
+    if !https {
+        parts.push("unused: the URL is plain http".to_string());
+    }
+    Some(parts.join("; "))
 }
 
 fn empty_dash(s: &str) -> &str {
@@ -125,6 +167,7 @@ fn unbuilt(kind: SourceKind, url: String, e: SourceError) -> SourceCheck {
         connect_ms: None,
         sample_ms: None,
         verdict: Err(e.to_string()),
+        tls: None,
     }
 }
 
@@ -153,6 +196,7 @@ async fn check(
         connect_ms,
         sample_ms: None,
         verdict: Ok(()),
+        tls: None,
     };
     match version {
         Ok(v) => result.version = Ok(v),
@@ -211,6 +255,9 @@ pub fn render(checks: &[SourceCheck]) -> String {
             "  reachable     {}{timing}\n",
             yes_no(c.reachable, "yes", "no")
         ));
+        if let Some(tls) = &c.tls {
+            out.push_str(&format!("  tls           {tls}\n"));
+        }
         out.push_str(&format!(
             "  auth          {}\n",
             yes_no(c.auth_ok, "accepted", "REJECTED")
@@ -260,4 +307,33 @@ pub fn render(checks: &[SourceCheck]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::http::HttpConfig;
+
+    #[test]
+    fn tls_line_says_how_certificates_are_checked() {
+        assert_eq!(tls_note(&HttpConfig::new("http://h:9090")), None);
+        let mut https = HttpConfig::new("https://h");
+        assert_eq!(tls_note(&https).as_deref(), Some("verified (system roots)"));
+        https.tls.ca_file = Some("/etc/ca.pem".into());
+        https.tls.client_cert = Some("/etc/me.pem".into());
+        assert_eq!(
+            tls_note(&https).as_deref(),
+            Some("verified (system roots + /etc/ca.pem); client certificate /etc/me.pem")
+        );
+        https.tls.insecure_skip_verify = true;
+        let note = tls_note(&https).unwrap_or_default();
+        assert!(
+            note.starts_with("WARNING: certificate NOT verified"),
+            "{note}"
+        );
+        let mut plain = HttpConfig::new("http://h");
+        plain.tls.insecure_skip_verify = true;
+        let note = tls_note(&plain).unwrap_or_default();
+        assert!(note.contains("unused: the URL is plain http"), "{note}");
+    }
 }

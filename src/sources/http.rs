@@ -1,6 +1,7 @@
-//! Shared HTTP plumbing for the live clients (Loki today; Prometheus and Alertmanager can reuse
-//! it): configuration, credentials that never print, one `GET` that maps every failure to a
-//! [`SourceError`], a response size cap, and a URL join that keeps a path prefix.
+//! Shared HTTP plumbing for the live clients (Prometheus, Alertmanager, Loki): configuration,
+//! credentials that never print, one `GET` that maps every failure to a [`SourceError`] and is
+//! retried when that can help ([`super::retry`]), TLS options ([`super::tls`]), a response size
+//! cap, and a URL join that keeps a path prefix.
 
 use std::error::Error as _;
 use std::fmt;
@@ -8,6 +9,10 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::retry::{jitter_unit, retry_after};
+pub use super::retry::{Retry, RetryPolicy};
+use super::tls::apply_tls;
+pub use super::tls::TlsConfig;
 use super::{SourceError, SourceKind};
 
 /// Responses larger than this are refused (a runaway query must not eat the terminal's memory).
@@ -76,6 +81,10 @@ pub struct HttpConfig {
     pub tenant: Option<String>,
     /// Responses larger than this are refused with a decode error.
     pub max_response_bytes: usize,
+    /// CA file, client certificate, `insecure_skip_verify`.
+    pub tls: TlsConfig,
+    /// Retries of idempotent requests within one poll.
+    pub retry: RetryPolicy,
 }
 
 impl HttpConfig {
@@ -88,6 +97,8 @@ impl HttpConfig {
             headers: Vec::new(),
             tenant: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            tls: TlsConfig::default(),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -199,11 +210,31 @@ impl HttpClient {
         // The TLS backend needs a process-wide crypto provider; a second install is refused,
         // which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
-            .default_headers(headers)
-            .build()
-            .map_err(|e| bad_config(format!("could not build the HTTP client: {}", chain(&e))))?;
+            .default_headers(headers);
+        let builder = apply_tls(builder, &config.tls).map_err(bad_config)?;
+        if config.tls.insecure_skip_verify {
+            tracing::warn!(
+                source = %kind,
+                "insecure_skip_verify is on: TLS certificates of {} are NOT checked",
+                redact(&config.base_url, &secrets)
+            );
+        }
+        let client = builder.build().map_err(|e| {
+            let files = match (&config.tls.client_cert, &config.tls.client_key) {
+                (Some(cert), Some(key)) => format!(
+                    " with client_cert {} and client_key {}",
+                    cert.display(),
+                    key.display()
+                ),
+                _ => String::new(),
+            };
+            bad_config(format!(
+                "could not build the HTTP client{files}: {}",
+                causes(&e)
+            ))
+        })?;
         Ok(HttpClient {
             kind,
             config,
@@ -225,73 +256,118 @@ impl HttpClient {
         join_url(&self.config.base_url, path)
     }
 
-    /// `GET path?query`: the status and body of a 2xx answer, or the matching error.
+    /// `GET path?query`: the status and body of a 2xx answer, or the matching error. A GET is
+    /// idempotent, so a retryable failure (connect error, timeout, 5xx, 429) is tried again
+    /// after a jittered exponential backoff, up to [`RetryPolicy::max_attempts`] in all.
     pub async fn get(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<(u16, Vec<u8>), SourceError> {
-        let request = self.client.get(self.url(path)).query(query);
-        self.execute(path, request).await
+        let mut attempt = 1u32;
+        loop {
+            let request = self.client.get(self.url(path)).query(query);
+            let failure = match self.execute(path, request).await {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => failure,
+            };
+            let Some(wait) = self
+                .config
+                .retry
+                .wait_after(attempt, failure.retry, jitter_unit())
+            else {
+                return Err(failure.error);
+            };
+            tracing::debug!(
+                source = %self.kind,
+                path,
+                attempt,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                error = %failure.error,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     /// `POST path` with `body` as JSON: the status and body of a 2xx answer, or the matching
-    /// error (the same mapping as [`HttpClient::get`]).
+    /// error (the same mapping as [`HttpClient::get`]). Never retried: it may not be idempotent.
     pub async fn post_json<T: serde::Serialize + ?Sized>(
         &self,
         path: &str,
         body: &T,
     ) -> Result<(u16, Vec<u8>), SourceError> {
         let request = self.client.post(self.url(path)).json(body);
-        self.execute(path, request).await
+        self.execute(path, request).await.map_err(|f| f.error)
     }
 
-    /// `DELETE path`: the status and body of a 2xx answer, or the matching error.
+    /// `DELETE path`: the status and body of a 2xx answer, or the matching error (not retried).
     pub async fn delete(&self, path: &str) -> Result<(u16, Vec<u8>), SourceError> {
         let request = self.client.delete(self.url(path));
-        self.execute(path, request).await
+        self.execute(path, request).await.map_err(|f| f.error)
     }
 
     /// Adds credentials, sends, and maps the answer: 401/403 → auth, other non-2xx → HTTP error
-    /// quoting the (redacted, cut) body, 2xx → the body within the size cap.
+    /// quoting the (redacted, cut) body, 2xx → the body within the size cap. A failure says
+    /// whether trying again could help.
     async fn execute(
         &self,
         path: &str,
         mut request: reqwest::RequestBuilder,
-    ) -> Result<(u16, Vec<u8>), SourceError> {
+    ) -> Result<(u16, Vec<u8>), Failure> {
         if let Some(token) = &self.config.bearer_token {
             request = request.bearer_auth(token.expose());
         }
         if let Some((user, password)) = &self.config.basic {
             request = request.basic_auth(user, Some(password.expose()));
         }
-        let mut response = request.send().await.map_err(|e| self.transport(path, &e))?;
+        let mut response = request.send().await.map_err(|e| Failure {
+            // A refused certificate will be refused again: no retry.
+            retry: if (e.is_connect() || e.is_timeout()) && !is_certificate_error(&e) {
+                Retry::Backoff
+            } else {
+                Retry::No
+            },
+            error: self.transport(path, &e),
+        })?;
         let status = response.status().as_u16();
         if status == 401 || status == 403 {
-            return Err(SourceError::Auth {
+            return Err(Failure::final_(SourceError::Auth {
                 kind: self.kind,
                 status,
-            });
+            }));
         }
         if !response.status().is_success() {
+            let retry = match status {
+                429 | 503 => retry_after(response.headers()).map_or(Retry::Backoff, Retry::After),
+                500..=599 => Retry::Backoff,
+                _ => Retry::No,
+            };
             let body = self
                 .read_body(path, &mut response, ERROR_BODY_READ_BYTES, false)
                 .await
                 .unwrap_or_default();
             let text = redact(String::from_utf8_lossy(&body).trim(), &self.secrets);
-            return Err(SourceError::Http {
-                kind: self.kind,
-                status,
-                body: first_chars(&text, ERROR_BODY_CHARS),
+            return Err(Failure {
+                error: SourceError::Http {
+                    kind: self.kind,
+                    status,
+                    body: first_chars(&text, ERROR_BODY_CHARS),
+                },
+                retry,
             });
         }
         let limit = self.config.max_response_bytes;
         if let Some(len) = response.content_length() {
             if len > limit as u64 {
-                return Err(self.too_large(path, limit));
+                return Err(Failure::final_(self.too_large(path, limit)));
             }
         }
-        let body = self.read_body(path, &mut response, limit, true).await?;
+        let body = self
+            .read_body(path, &mut response, limit, true)
+            .await
+            .map_err(Failure::final_)?;
         Ok((status, body))
     }
 
@@ -358,6 +434,40 @@ impl HttpClient {
     }
 }
 
+/// A failed try: the error, and whether another try could help.
+struct Failure {
+    error: SourceError,
+    retry: Retry,
+}
+
+impl Failure {
+    fn final_(error: SourceError) -> Failure {
+        Failure {
+            error,
+            retry: Retry::No,
+        }
+    }
+}
+
+/// An error and all its causes, joined with `: `.
+pub(super) fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether a connection failed on a certificate (the server's, or ours refused).
+fn is_certificate_error(err: &reqwest::Error) -> bool {
+    causes(err).to_ascii_lowercase().contains("certificate")
+}
+
 /// An error and its causes on one line, without the URL reqwest would add.
 fn chain(err: &reqwest::Error) -> String {
     let mut parts = Vec::new();
@@ -379,10 +489,16 @@ fn chain(err: &reqwest::Error) -> String {
     } else {
         "request failed".to_owned()
     };
-    if parts.is_empty() {
-        head
+    let hint = if err.is_connect() && is_certificate_error(err) {
+        " (TLS: set ca_file to the CA that signed the server's certificate, client_cert and \
+         client_key if the server asks for one, or insecure_skip_verify only for testing)"
     } else {
-        format!("{head}: {}", parts.join(": "))
+        ""
+    };
+    if parts.is_empty() {
+        format!("{head}{hint}")
+    } else {
+        format!("{head}: {}{hint}", parts.join(": "))
     }
 }
 

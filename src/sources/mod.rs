@@ -6,6 +6,8 @@ pub mod http;
 pub mod loki;
 pub mod prometheus;
 pub mod replay;
+pub mod retry;
+pub mod tls;
 
 use std::fmt;
 

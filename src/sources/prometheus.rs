@@ -215,12 +215,17 @@ impl PrometheusClient {
         }
     }
 
-    /// The server's version (`/api/v1/status/buildinfo`).
+    /// The server's version (`/api/v1/status/buildinfo`); empty when it does not say.
     pub async fn build_info(&self) -> Result<String, SourceError> {
         let data = self.get_data(BUILDINFO_PATH, &[]).await?;
-        match data.get("version").and_then(Value::as_str) {
-            Some(v) => Ok(v.to_owned()),
-            None => Err(bad(BUILDINFO_PATH, "no \"version\" field".to_owned())),
+        match data.get("version") {
+            Some(Value::String(v)) => Ok(v.clone()),
+            // Compatible servers (VictoriaMetrics) answer with empty data: not reported.
+            None => Ok(String::new()),
+            Some(other) => Err(bad(
+                BUILDINFO_PATH,
+                format!("\"version\" is not a string: {other}"),
+            )),
         }
     }
 
