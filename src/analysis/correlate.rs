@@ -5,7 +5,8 @@
 //! and are *related*:
 //!
 //! * same service;
-//! * services at most two hops apart in the dependency graph (edges taken as undirected);
+//! * services at most two hops apart in the dependency graph (edges taken as undirected; the
+//!   configured edges plus those read from alert labels, see [`inferred_edges`]);
 //! * the same value of a specific label ([`SPECIFIC_LABELS`]: instance, pod, node); namespace or
 //!   cluster alone are too broad. Active alerts sharing such a label link whatever their start
 //!   times: they are one problem on one machine;
@@ -26,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 mod topology;
 
-pub use topology::Topology;
+pub use topology::{inferred_edges, Topology};
 
 use super::{cause, rank, PatternSummary, SeriesAnomaly, Transition};
 use crate::domain::incident::incident_id;
@@ -100,7 +101,13 @@ impl Node<'_> {
 /// Groups active alerts into incidents, ranks them (rank 1 = most urgent) and fills each
 /// incident's cause candidates. Runbook suggestions are left empty for the caller.
 pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
-    let topo = Topology::new(input.topology);
+    let mut edges = input.topology.to_vec();
+    for e in inferred_edges(input.alerts) {
+        if !edges.contains(&e) {
+            edges.push(e);
+        }
+    }
+    let topo = Topology::new(&edges);
     let nodes = active_nodes(input);
     let mut incidents: Vec<Incident> = group(&nodes, &topo)
         .iter()

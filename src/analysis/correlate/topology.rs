@@ -1,7 +1,52 @@
 //! The service dependency graph used for grouping and cause analysis.
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::domain::Edge;
+use crate::domain::{Alert, Edge};
+
+/// Labels that name a service the alert's service calls (edge `service -> value`).
+pub const CALLEE_LABELS: [&str; 5] = [
+    "depends_on",
+    "peer_service",
+    "destination_service_name",
+    "destination_service",
+    "target_service",
+];
+/// Labels that name a service calling the alert's service (edge `value -> service`).
+pub const CALLER_LABELS: [&str; 3] = ["source_service", "source_workload", "client_service"];
+
+/// Dependency edges read from alert labels (Istio-style `source_workload` /
+/// `destination_service_name`, OpenTelemetry's `peer_service`, or an explicit `depends_on`),
+/// in first-seen order without duplicates.
+pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
+    let mut out: Vec<Edge> = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for alert in alerts {
+        let Some(service) = alert.service() else {
+            continue;
+        };
+        let callees = CALLEE_LABELS
+            .iter()
+            .filter_map(|k| alert.labels.get(*k))
+            .map(|v| (service, v.as_str()));
+        let callers = CALLER_LABELS
+            .iter()
+            .filter_map(|k| alert.labels.get(*k))
+            .map(|v| (v.as_str(), service));
+        for (from, to) in callees.chain(callers) {
+            let (from, to) = (from.trim(), to.trim());
+            if from.is_empty() || to.is_empty() || from == to {
+                continue;
+            }
+            if seen.insert((from.to_string(), to.to_string())) {
+                out.push(Edge {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
 
 /// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
 #[derive(Clone, Debug, Default)]
