@@ -4,6 +4,7 @@
 pub mod anomaly;
 pub mod cause;
 pub mod correlate;
+pub mod flap;
 pub mod forecast;
 pub mod patterns;
 pub mod pipeline;

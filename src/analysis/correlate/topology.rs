@@ -52,6 +52,7 @@ pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
     out: BTreeMap<String, BTreeSet<String>>,
+    inn: BTreeMap<String, BTreeSet<String>>,
     both: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -67,6 +68,10 @@ impl Topology {
                 .entry(e.from.clone())
                 .or_default()
                 .insert(e.to.clone());
+            t.inn
+                .entry(e.to.clone())
+                .or_default()
+                .insert(e.from.clone());
             t.both
                 .entry(e.from.clone())
                 .or_default()
@@ -84,20 +89,56 @@ impl Topology {
         self.both.contains_key(service)
     }
 
+    /// Services with a direct edge to or from `service`.
+    pub fn neighbours<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.both
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Services `service` calls directly.
+    pub fn callees<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.out
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// How many services call `service` directly.
+    pub fn caller_count(&self, service: &str) -> usize {
+        self.inn.get(service).map_or(0, BTreeSet::len)
+    }
+
     /// Whether there is a direct edge `caller -> callee`.
     pub fn calls(&self, caller: &str, callee: &str) -> bool {
         self.out.get(caller).is_some_and(|s| s.contains(callee))
     }
 
-    /// How `a` and `b` are linked within two undirected hops: `Some(None)` when adjacent,
-    /// `Some(Some(via))` through a common neighbour (the first by name), `None` otherwise.
+    /// How `a` and `b` are linked within two hops: `Some(None)` when adjacent (either
+    /// direction), `Some(Some(via))` through a service on a call chain `a -> via -> b` or
+    /// `b -> via -> a` (the first by name), `None` otherwise.
+    ///
+    /// Two services that merely share a callee (two APIs calling `auth`) or a caller are *not*
+    /// linked: a fault travels along call chains, and hubs would otherwise tie every part of a
+    /// large system together.
     pub fn within_two_hops(&self, a: &str, b: &str) -> Option<Option<&str>> {
         let na = self.both.get(a)?;
         if na.contains(b) {
             return Some(None);
         }
-        let nb = self.both.get(b)?;
-        na.intersection(nb).next().map(|v| Some(v.as_str()))
+        let chain = |x: &str, y: &str| -> Option<&str> {
+            let out = self.out.get(x)?;
+            let inn = self.inn.get(y)?;
+            out.intersection(inn).next().map(String::as_str)
+        };
+        match (chain(a, b), chain(b, a)) {
+            (Some(v), Some(w)) => Some(Some(v.min(w))),
+            (Some(v), None) | (None, Some(v)) => Some(Some(v)),
+            (None, None) => None,
+        }
     }
 
     /// Shortest undirected path from `a` to `b` (both included) of at most `max_hops` edges.
@@ -174,6 +215,15 @@ mod tests {
         assert_eq!(t.within_two_hops("db", "web"), Some(Some("api")));
         assert_eq!(t.within_two_hops("api", "web"), Some(None));
         assert_eq!(t.within_two_hops("web", "disk"), None);
+        // Siblings sharing a callee, or callees sharing a caller, are not linked.
+        let hub = Topology::new(&edges(&[
+            ("a", "auth"),
+            ("b", "auth"),
+            ("a", "x"),
+            ("a", "y"),
+        ]));
+        assert_eq!(hub.within_two_hops("a", "b"), None);
+        assert_eq!(hub.within_two_hops("x", "y"), None);
         assert!(t.calls("web", "api"));
         assert!(!t.calls("api", "web"));
     }
