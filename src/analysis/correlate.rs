@@ -132,10 +132,11 @@ pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
         }
     }
     let topo = Topology::new(&edges);
+    let index = SeriesIndex::new(input.series);
     let nodes = active_nodes(input);
     let mut incidents: Vec<Incident> = group(&nodes, &topo)
         .iter()
-        .map(|idx| assemble(idx, &nodes, &topo, input))
+        .map(|idx| assemble(idx, &nodes, &topo, input, &index))
         .collect();
     dedupe_ids(&mut incidents);
     rank::rank_incidents(&mut incidents, input);
@@ -213,12 +214,40 @@ pub fn service_series<'a>(
     input: &IncidentInput<'a>,
     service: &str,
 ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
-    input
-        .series
-        .iter()
-        .filter(|s| s.service() == Some(service))
-        .map(|s| (s, input.anomalies.get(&s.id)))
-        .collect()
+    SeriesIndex::new(input.series).series(input, service)
+}
+
+/// Series positions by service, built once per run so per-incident lookups do not scan every
+/// series.
+pub struct SeriesIndex<'a> {
+    by_service: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SeriesIndex<'a> {
+    pub fn new(series: &'a [Series]) -> Self {
+        let mut by_service: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (i, s) in series.iter().enumerate() {
+            if let Some(svc) = s.service() {
+                by_service.entry(svc).or_default().push(i);
+            }
+        }
+        SeriesIndex { by_service }
+    }
+
+    /// The series of `service` (in input order) with their anomaly result, if any.
+    pub fn series(
+        &self,
+        input: &IncidentInput<'a>,
+        service: &str,
+    ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
+        self.by_service
+            .get(service)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| input.series.get(i))
+            .map(|s| (s, input.anomalies.get(&s.id)))
+            .collect()
+    }
 }
 
 /// How the services of `a` and `b` relate, before the alerts' own evidence is checked:
@@ -292,6 +321,33 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
     parent[hi] = lo;
 }
 
+/// For each interned service, the interned services adjacent to it (`true`) or two hops away
+/// on a call chain (`false`), sorted by id.
+fn related_services(ids: &HashMap<&str, u32>, topo: &Topology) -> Vec<Vec<(u32, bool)>> {
+    let mut out = vec![Vec::new(); ids.len()];
+    for (name, &id) in ids {
+        let mut rel: BTreeMap<u32, bool> = BTreeMap::new();
+        for n in topo.neighbours(name) {
+            if let Some(&x) = ids.get(n) {
+                rel.insert(x, true);
+            }
+        }
+        let chains = topo
+            .callees(name)
+            .flat_map(|c| topo.callees(c))
+            .chain(topo.callers(name).flat_map(|c| topo.callers(c)));
+        for n in chains {
+            if let Some(&x) = ids.get(n) {
+                if x != id {
+                    rel.entry(x).or_insert(false);
+                }
+            }
+        }
+        out[id as usize] = rel.into_iter().collect();
+    }
+    out
+}
+
 /// Single linkage over the sorted nodes; returns groups of node indices, each ascending,
 /// ordered by their first member.
 ///
@@ -310,7 +366,29 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             })
         })
         .collect();
-    let mut cache: HashMap<(u32, u32), Option<Relation>> = HashMap::new();
+    let related = related_services(&ids, topo);
+    let known: Vec<bool> = {
+        let mut k = vec![false; ids.len()];
+        for (name, &id) in &ids {
+            k[id as usize] = topo.knows(name);
+        }
+        k
+    };
+    // How two services relate: same, adjacent, on a two-hop chain, or unknown to the graph
+    // (then only co-occurring anomalies can link them).
+    let svc_rel = |a: u32, b: u32| -> Option<Relation> {
+        if a == b {
+            return Some(Relation::SameService);
+        }
+        if let Ok(k) = related[a as usize].binary_search_by_key(&b, |(id, _)| *id) {
+            return Some(if related[a as usize][k].1 {
+                Relation::Adjacent
+            } else {
+                Relation::TwoHops(String::new())
+            });
+        }
+        (!(known[a as usize] && known[b as usize])).then_some(Relation::CoAnomaly)
+    };
     for i in 0..n {
         if nodes[i].flapping() {
             continue;
@@ -321,15 +399,10 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
                 break;
             }
             let Some(sj) = svc[j] else { continue };
-            if nodes[j].flapping() || find(&mut parent, i) == find(&mut parent, j) {
+            if nodes[j].flapping() {
                 continue;
             }
-            let key = (si.min(sj), si.max(sj));
-            let rel = cache
-                .entry(key)
-                .or_insert_with(|| service_relation(&nodes[i], &nodes[j], topo))
-                .clone();
-            if node_relation(rel, &nodes[i], &nodes[j]).is_some() {
+            if node_relation(svc_rel(si, sj), &nodes[i], &nodes[j]).is_some() {
                 union(&mut parent, i, j);
             }
         }
@@ -372,9 +445,30 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             }
         }
     }
+    // Flapping alerts join their best anchor among the steady alerts close enough in time
+    // (nodes are sorted by start) or sharing a specific label.
+    let starts: Vec<i64> = nodes.iter().map(|x| x.start).collect();
     for f in (0..n).filter(|&f| nodes[f].flapping()) {
-        if let Some((_, k)) = best_anchor(f, (0..n).filter(|&k| !nodes[k].flapping()), nodes, topo)
-        {
+        let lo = starts.partition_point(|s| *s < nodes[f].start.saturating_sub(SLOW_LINK_SECS));
+        let hi = starts.partition_point(|s| *s <= nodes[f].start.saturating_add(SLOW_LINK_SECS));
+        let mut pool: Vec<usize> = (lo..hi).collect();
+        for key in SPECIFIC_LABELS {
+            if let Some(value) = nodes[f].alert.labels.get(key).filter(|v| !v.is_empty()) {
+                pool.extend(by_label.get(&(key, value.as_str())).copied());
+            }
+        }
+        pool.retain(|&k| !nodes[k].flapping());
+        pool.retain(|&k| {
+            k < lo
+                || k >= hi
+                || match (svc[f], svc[k]) {
+                    (Some(a), Some(b)) => svc_rel(a, b).is_some(),
+                    _ => true,
+                }
+        });
+        pool.sort_unstable();
+        pool.dedup();
+        if let Some((_, k)) = best_anchor(f, pool.into_iter(), nodes, topo) {
             union(&mut parent, f, k);
         }
     }
@@ -461,11 +555,12 @@ fn describe(m: &Node<'_>, k: &Node<'_>, rel: &Relation, topo: &Topology) -> Stri
     format!("{link}; {when}")
 }
 
-fn assemble(
+fn assemble<'a>(
     idx: &[usize],
     nodes: &[Node<'_>],
     topo: &Topology,
-    input: &IncidentInput<'_>,
+    input: &IncidentInput<'a>,
+    index: &SeriesIndex<'a>,
 ) -> Incident {
     let members: Vec<Member> = idx
         .iter()
@@ -490,9 +585,9 @@ fn assemble(
             }
         }
     }
-    let candidates = cause::likely_causes(&members, input, topo);
+    let candidates = cause::likely_causes_indexed(&members, input, topo, index);
     let cause_service = candidates.first().map(|c| c.service.as_str());
-    let key_series = key_series(&services, cause_service, input);
+    let key_series = key_series(&services, cause_service, input, index);
     let opener = idx.first().map(|&i| nodes[i].alert);
     Incident {
         id: incident_id(opener.map_or("", |a| a.fingerprint.as_str())),
@@ -561,16 +656,20 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Series of the incident's services, most anomalous first; the cause's series first among equals.
-fn key_series(services: &[String], cause: Option<&str>, input: &IncidentInput<'_>) -> Vec<String> {
+fn key_series<'a>(
+    services: &[String],
+    cause: Option<&str>,
+    input: &IncidentInput<'a>,
+    index: &SeriesIndex<'a>,
+) -> Vec<String> {
     // (anomalous series of the likely cause, peak score, onset, id): the cause's earliest
     // anomalous series first, then the rest by how anomalous they are.
-    let mut rows: Vec<(bool, f64, i64, &str)> = input
-        .series
+    let mut rows: Vec<(bool, f64, i64, &str)> = services
         .iter()
-        .filter_map(|s| {
+        .flat_map(|svc| index.series(input, svc))
+        .filter_map(|(s, a)| {
             let svc = s.service()?;
-            services.iter().any(|x| x == svc).then(|| {
-                let a = input.anomalies.get(&s.id);
+            Some({
                 let peak = a.map_or(0.0, |a| finite01(a.peak_score));
                 let onset = a.and_then(|a| a.onset).unwrap_or(i64::MAX);
                 let cause_anomalous = Some(svc) == cause && onset != i64::MAX;

@@ -107,6 +107,15 @@ impl Topology {
             .map(String::as_str)
     }
 
+    /// Services that call `service` directly.
+    pub fn callers<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.inn
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
     /// How many services call `service` directly.
     pub fn caller_count(&self, service: &str) -> usize {
         self.inn.get(service).map_or(0, BTreeSet::len)
