@@ -1,0 +1,132 @@
+//! Alert history: stored state changes survive resolution and `pagerpilot history` shows them.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{Env, AT};
+use pagerpilot::domain::alert::fingerprint;
+use pagerpilot::domain::{Alert, AlertEvent, AlertState, HistoryState, Labels};
+use pagerpilot::store::{Store, SCHEMA_VERSION};
+use serde_json::Value;
+
+fn at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(AT)
+        .expect("valid time")
+        .with_timezone(&Utc)
+}
+
+fn alert(name: &str, service: &str) -> Alert {
+    let mut labels = Labels::new();
+    labels.insert("alertname".into(), name.into());
+    labels.insert("service".into(), service.into());
+    labels.insert("severity".into(), "critical".into());
+    Alert {
+        fingerprint: fingerprint(&labels),
+        labels,
+        annotations: Labels::new(),
+        starts_at: at() - Duration::hours(30),
+        ends_at: None,
+        state: AlertState::Firing,
+        generator_url: None,
+    }
+}
+
+fn seed(env: &Env) -> Alert {
+    let db = alert("PaymentsDbPoolSaturated", "payments-db");
+    let old = alert("OldDiskAlert", "search");
+    let mut events = vec![
+        AlertEvent::of(&old, HistoryState::Firing, at() - Duration::days(9)),
+        AlertEvent::of(&db, HistoryState::Firing, at() - Duration::hours(30)),
+        AlertEvent::of(&db, HistoryState::Silenced, at() - Duration::hours(29)),
+        AlertEvent::of(&db, HistoryState::Acked, at() - Duration::hours(28)),
+        AlertEvent::of(&db, HistoryState::Resolved, at() - Duration::hours(2)),
+    ];
+    events[3].note = Some("alice".into());
+    events[4].note = Some("runbook payments-db-pool".into());
+    let store = Store::open(&env.db()).expect("open store");
+    assert_eq!(store.handle().record_alerts(events).expect("record"), 5);
+    store.close().expect("close");
+    db
+}
+
+#[test]
+fn history_survives_resolution_and_filters_by_age() {
+    let env = Env::new();
+    let db_alert = seed(&env);
+    let db = env.db();
+    let db = db.to_str().expect("utf-8");
+    let out = env.ok(&["history", "--db", db, "--at", AT, "--format", "json"]);
+    let rows: Value = serde_json::from_str(&out).expect("json");
+    let rows = rows.as_array().expect("array");
+    let states: Vec<&str> = rows
+        .iter()
+        .map(|r| r["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(
+        states,
+        ["firing", "silenced", "acked", "resolved"],
+        "7 d default"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r["fingerprint"] == db_alert.fingerprint.as_str()));
+    assert_eq!(rows[3]["note"], "runbook payments-db-pool");
+    let all = env.ok(&["history", "--db", db, "--at", AT, "--since", "10d"]);
+    assert!(all.contains("OldDiskAlert"), "{all}");
+    assert!(all.contains("5 changes of 2 alerts"), "{all}");
+    let recent = env.ok(&["history", "--db", db, "--at", AT, "--since", "3h"]);
+    assert!(
+        recent.contains("resolved") && !recent.contains("firing  "),
+        "{recent}"
+    );
+    let one = env.ok(&[
+        "history",
+        "--db",
+        db,
+        "--at",
+        AT,
+        "--since",
+        "10d",
+        "--alert",
+        "OldDiskAlert",
+    ]);
+    assert!(one.contains("1 changes of 1 alerts"), "{one}");
+}
+
+#[test]
+fn missing_database_is_empty_and_bad_since_is_an_error() {
+    let env = Env::new();
+    let db = env.path().join("none.db");
+    let db = db.to_str().expect("utf-8");
+    let out = env.ok(&["history", "--db", db, "--at", AT]);
+    assert!(out.contains("no alert state changes recorded"), "{out}");
+    assert!(
+        !env.path().join("none.db").exists(),
+        "reading does not create the file"
+    );
+    let bad = env.run(&["history", "--db", db, "--since", "7 days"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--since \"7 days\""), "{err}");
+}
+
+#[test]
+fn history_table_is_append_only_and_versioned() {
+    let env = Env::new();
+    seed(&env);
+    let conn = rusqlite::Connection::open(env.db()).expect("open");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
+    let err = conn
+        .execute("UPDATE alert_history SET state = 'firing'", [])
+        .expect_err("append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let bad = conn.execute(
+        "INSERT INTO alert_history (ts, fingerprint, alertname, severity, state, starts_at, labels) \
+         VALUES ('x', 'f', 'a', 'warning', 'exploded', 'x', '{}')",
+        [],
+    );
+    assert!(bad.is_err(), "unknown states are refused");
+}
