@@ -130,3 +130,23 @@ fn history_table_is_append_only_and_versioned() {
     );
     assert!(bad.is_err(), "unknown states are refused");
 }
+
+#[test]
+fn repeated_states_are_not_stored_twice_but_acks_are() {
+    let env = Env::new();
+    let a = alert("X", "svc");
+    let store = Store::open(&env.db()).expect("open");
+    let h = store.handle();
+    let t = at() - Duration::hours(1);
+    let firing = AlertEvent::of(&a, HistoryState::Firing, t);
+    assert_eq!(h.record_alerts(vec![firing.clone()]).expect("first"), 1);
+    // A restart sees the same firing alert again: nothing new.
+    assert_eq!(h.record_alerts(vec![firing.clone()]).expect("again"), 0);
+    let ack = AlertEvent::of(&a, HistoryState::Acked, t + Duration::minutes(1));
+    assert_eq!(h.record_alerts(vec![ack.clone(), ack]).expect("acks"), 2);
+    let resolved = AlertEvent::of(&a, HistoryState::Resolved, t + Duration::minutes(2));
+    assert_eq!(h.record_alerts(vec![resolved, firing]).expect("flap"), 2);
+    let rows = h.alert_history(t - Duration::minutes(1)).expect("read");
+    assert_eq!(rows.len(), 5);
+    store.close().expect("close");
+}

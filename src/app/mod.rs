@@ -198,6 +198,8 @@ pub struct Data {
     pub logs: Vec<LogStream>,
     /// Alert state changes seen across polls (bounded).
     pub transitions: Vec<Transition>,
+    /// State changes not yet handed to the alert history store; the runtime drains it.
+    pub history_outbox: Vec<crate::domain::AlertEvent>,
 }
 
 /// A one-line message in the status bar.

@@ -14,7 +14,7 @@ use super::{
     LIST_RUNBOOKS,
 };
 use crate::analysis::{Snapshot, Transition};
-use crate::domain::{Alert, AlertState};
+use crate::domain::{Alert, AlertEvent, AlertState, HistoryState};
 use crate::sources::SourceKind;
 
 /// A poll slower than this marks its source as slow.
@@ -183,6 +183,14 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     for alert in alerts {
         seen.push(alert.fingerprint.as_str());
         if before.get(alert.fingerprint.as_str()) != Some(&alert.state) {
+            let when = if before.is_empty() {
+                alert.starts_at
+            } else {
+                at
+            };
+            app.data
+                .history_outbox
+                .push(AlertEvent::of(alert, alert.state.into(), when));
             app.data.transitions.push(Transition {
                 fingerprint: alert.fingerprint.clone(),
                 at: if before.is_empty() {
@@ -196,6 +204,11 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     }
     for (fp, state) in &before {
         if *state != AlertState::Resolved && !seen.contains(fp) {
+            if let Some(gone) = app.data.alerts.iter().find(|a| a.fingerprint == *fp) {
+                app.data
+                    .history_outbox
+                    .push(AlertEvent::of(gone, HistoryState::Resolved, at));
+            }
             app.data.transitions.push(Transition {
                 fingerprint: (*fp).to_string(),
                 at,
@@ -207,6 +220,9 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     app.data.transitions.retain(|t| t.at >= cutoff);
     let excess = app.data.transitions.len().saturating_sub(TRANSITION_CAP);
     app.data.transitions.drain(..excess);
+    // The runtime drains the outbox after every update; without a runtime it stays bounded.
+    let excess = app.data.history_outbox.len().saturating_sub(TRANSITION_CAP);
+    app.data.history_outbox.drain(..excess);
 }
 
 /// How long a status-bar notice stays: information, then errors (which may need reading).

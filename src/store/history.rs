@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::redact::Redactor;
 use super::StoreError;
@@ -24,7 +24,9 @@ fn sql(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError {
     }
 }
 
-/// Appends `events` in one transaction (label values and notes redacted).
+/// Appends `events` in one transaction (label values and notes redacted). A state change equal
+/// to the alert's last stored state (other than an ack) is skipped, so restarting pagerpilot does
+/// not record every firing alert again. Returns how many rows were written.
 pub fn record(
     conn: &mut Connection,
     path: &Path,
@@ -33,6 +35,7 @@ pub fn record(
 ) -> Result<usize, StoreError> {
     let fail = sql(path, "recording alert history");
     let tx = conn.transaction().map_err(&fail)?;
+    let mut written = 0;
     {
         let mut stmt = tx
             .prepare_cached(
@@ -40,7 +43,23 @@ pub fn record(
                  starts_at, labels, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(&fail)?;
+        let mut last = tx
+            .prepare_cached(
+                "SELECT state FROM alert_history WHERE fingerprint = ?1 AND state != 'acked' \
+                 ORDER BY ts DESC, id DESC LIMIT 1",
+            )
+            .map_err(&fail)?;
         for e in events {
+            if e.state != HistoryState::Acked {
+                let prev: Option<String> = last
+                    .query_row(params![e.fingerprint], |r| r.get(0))
+                    .optional()
+                    .map_err(&fail)?;
+                if prev.as_deref() == Some(e.state.as_str()) {
+                    continue;
+                }
+            }
+            written += 1;
             let labels: Labels = e
                 .labels
                 .iter()
@@ -65,7 +84,7 @@ pub fn record(
         }
     }
     tx.commit().map_err(&fail)?;
-    Ok(events.len())
+    Ok(written)
 }
 
 /// Events at or after `since`, oldest first.
