@@ -721,7 +721,7 @@ pub(crate) fn clock(secs: i64) -> String {
 }
 
 /// A gap in seconds as "<1 m", "12 m" or "2 h 5 m".
-pub(crate) fn gap(secs: i64) -> String {
+pub fn gap(secs: i64) -> String {
     let secs = secs.unsigned_abs();
     match secs / 60 {
         0 => "<1 m".to_string(),

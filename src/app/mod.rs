@@ -247,6 +247,8 @@ pub struct App {
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub operator: String,
+    /// Acknowledged alerts by fingerprint; an ack ends when its alert resolves.
+    pub acks: BTreeMap<String, crate::analysis::flap::Ack>,
     /// The configured display name, logged next to the OS user.
     pub display_name: Option<String>,
     pub host: String,
@@ -284,6 +286,7 @@ impl App {
                 .map(|k| SourceStatus::new(*k))
                 .collect(),
             data: Data::default(),
+            acks: BTreeMap::new(),
             topology: Vec::new(),
             runbooks: Vec::new(),
             analysis: None,

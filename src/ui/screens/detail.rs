@@ -61,6 +61,9 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
             theme.style(Role::Warning),
         ));
     }
+    if let Some(text) = ack_text(app, inc) {
+        first.push(span(format!("  {text}"), theme.style(Role::Muted)));
+    }
     let score = if inc.score.is_finite() {
         format!("{:.2}", inc.score)
     } else {
@@ -289,4 +292,21 @@ mod tests {
         assert_eq!(split(0, &[(4, 2, 99), (20, 2, 99)]), vec![0, 0]);
         assert_eq!(split(30, &[(4, 2, 99), (5, 2, 99)]), vec![4, 26]);
     }
+}
+
+/// "ACK 12 m (alice)" when all alerts of the incident are acknowledged, "ACK 2/5" when some are;
+/// the age is that of the oldest ack.
+pub fn ack_text(app: &App, inc: &Incident) -> Option<String> {
+    let acks: Vec<&crate::analysis::flap::Ack> = inc
+        .members
+        .iter()
+        .filter_map(|m| app.acks.get(&m.fingerprint))
+        .collect();
+    let oldest = acks.iter().min_by_key(|a| a.at)?;
+    let age = crate::analysis::correlate::gap((app.now - oldest.at).num_seconds().max(0));
+    Some(if acks.len() == inc.members.len() {
+        format!("ACK {age} ({})", oldest.by)
+    } else {
+        format!("ACK {}/{} {age}", acks.len(), inc.members.len())
+    })
 }
