@@ -281,19 +281,6 @@ fn chart_section(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, inc: &
     chart::render(frame, theme, inner, series, anomaly, forecast);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::split;
-
-    #[test]
-    fn split_fits_total() {
-        assert_eq!(split(10, &[(4, 2, 99), (20, 2, 99)]), vec![4, 6]);
-        assert_eq!(split(3, &[(4, 2, 99), (20, 2, 99)]), vec![2, 1]);
-        assert_eq!(split(0, &[(4, 2, 99), (20, 2, 99)]), vec![0, 0]);
-        assert_eq!(split(30, &[(4, 2, 99), (5, 2, 99)]), vec![4, 26]);
-    }
-}
-
 /// "ACK 12 m (alice)" when all alerts of the incident are acknowledged, "ACK 2/5" when some are;
 /// the age is that of the oldest ack.
 pub fn ack_text(app: &App, inc: &Incident) -> Option<String> {
@@ -309,4 +296,17 @@ pub fn ack_text(app: &App, inc: &Incident) -> Option<String> {
     } else {
         format!("ACK {}/{} {age}", acks.len(), inc.members.len())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn split_fits_total() {
+        assert_eq!(split(10, &[(4, 2, 99), (20, 2, 99)]), vec![4, 6]);
+        assert_eq!(split(3, &[(4, 2, 99), (20, 2, 99)]), vec![2, 1]);
+        assert_eq!(split(0, &[(4, 2, 99), (20, 2, 99)]), vec![0, 0]);
+        assert_eq!(split(30, &[(4, 2, 99), (5, 2, 99)]), vec![4, 26]);
+    }
 }
