@@ -232,7 +232,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
         }
         Some(Command::Correlate(args)) => {
             let at = cli.common.at.is_some().then_some(now);
-            let result = correlate::run(&args.input, args.topology.as_deref(), at)?;
+            let mut result = correlate::run(&args.input, args.topology.as_deref(), at)?;
+            correlate::add_history(&mut result, &db)?;
             let text = match args.format {
                 CorrelateFormat::Json => correlate::to_json(&result)? + "\n",
                 CorrelateFormat::Table => correlate::to_table(&result),

@@ -307,3 +307,85 @@ fn malformed_input_is_a_clear_error_naming_file_and_problem() {
     );
     assert!(err.contains("topo.toml"), "{err}");
 }
+
+#[test]
+fn seen_before_comes_from_the_alert_history_database() {
+    use chrono::{DateTime, Duration, Utc};
+    use pagerpilot::domain::{AlertEvent, HistoryState, Labels, Severity};
+    let env = Env::new();
+    let t0 = DateTime::parse_from_rfc3339("2026-11-25T14:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    let event = |name: &str, svc: &str, state, at: DateTime<Utc>| AlertEvent {
+        at,
+        fingerprint: format!("{name}-{svc}"),
+        alertname: name.into(),
+        service: Some(svc.into()),
+        severity: Severity::Critical,
+        state,
+        starts_at: at,
+        labels: Labels::new(),
+        note: None,
+    };
+    let mut events = Vec::new();
+    for days in [3, 10] {
+        let at = t0 - Duration::days(days);
+        events.push(event(
+            "PaymentsDbPoolSaturated",
+            "payments-db",
+            HistoryState::Firing,
+            at,
+        ));
+        events.push(event(
+            "WebErrorRate",
+            "web",
+            HistoryState::Firing,
+            at + Duration::minutes(4),
+        ));
+        let mut r = event(
+            "PaymentsDbPoolSaturated",
+            "payments-db",
+            HistoryState::Resolved,
+            at + Duration::hours(1),
+        );
+        r.note = Some("runbook payments-db-pool".into());
+        events.push(r);
+        events.push(event(
+            "WebErrorRate",
+            "web",
+            HistoryState::Resolved,
+            at + Duration::hours(1),
+        ));
+    }
+    let db = env.db();
+    let store = pagerpilot::store::Store::open(&db).expect("open");
+    store.handle().record_alerts(events).expect("record");
+    store.close().expect("close");
+    let input = write(&env, "alerts.json", &alerts().to_string());
+    let topo = write(&env, "topology.toml", TOPOLOGY);
+    let out = env.ok(&[
+        "correlate",
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--topology",
+        topo.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let cascade = &v["incidents"][0];
+    assert_eq!(cascade["seen_before"]["tag"], "Rare", "{cascade:#}");
+    assert_eq!(cascade["seen_before"]["times"], 2);
+    assert_eq!(
+        cascade["seen_before"]["text"],
+        "seen 2 times in 30 days; last resolved by runbook payments-db-pool"
+    );
+    assert_eq!(v["incidents"][1]["seen_before"]["tag"], "New");
+    // Without a database the field is null and nothing is created.
+    let fresh = Env::new();
+    let out = correlate_json(&fresh, &alerts().to_string(), None);
+    assert!(out["incidents"][0]["seen_before"].is_null());
+    assert!(!fresh.db().exists());
+}

@@ -10,6 +10,7 @@ pub mod patterns;
 pub mod pipeline;
 pub mod rank;
 pub mod rca;
+pub mod similarity;
 pub mod stats;
 
 use std::collections::BTreeMap;

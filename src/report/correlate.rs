@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::analysis::correlate::{build_incidents, IncidentInput};
+use crate::analysis::similarity::{self, SeenBefore};
 use crate::domain::alert::WireAlert;
 use crate::domain::{Alert, Edge, Evidence, Incident};
+use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorrelateInputError {
@@ -197,6 +199,9 @@ pub struct Correlation {
     /// Active (firing or suppressed) alerts after dedup by fingerprint.
     pub active: usize,
     pub incidents: Vec<Incident>,
+    /// Per incident (same order), how often its shape was seen in the stored alert history;
+    /// empty without a history database.
+    pub seen_before: Vec<SeenBefore>,
 }
 
 impl Correlation {
@@ -243,6 +248,7 @@ pub fn correlate(
         alerts: total,
         active: active.len(),
         incidents,
+        seen_before: Vec::new(),
     }
 }
 
@@ -258,6 +264,25 @@ pub fn run(
         None => Vec::new(),
     };
     Ok(correlate(wire, &edges, now))
+}
+
+/// Adds "seen before?" from the alert history in `db` (when the file exists; it is never
+/// created here).
+pub fn add_history(c: &mut Correlation, db: &Path) -> anyhow::Result<()> {
+    if !db.exists() {
+        return Ok(());
+    }
+    let store = Store::open(db)?;
+    let history = store
+        .handle()
+        .alert_history(c.now - chrono::Duration::days(similarity::LOOKBACK_DAYS))?;
+    store.close()?;
+    c.seen_before = c
+        .incidents
+        .iter()
+        .map(|i| similarity::seen_before(i, &history, c.now))
+        .collect();
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -284,6 +309,8 @@ struct JsonIncident<'a> {
     services: &'a [String],
     members: Vec<JsonMember<'a>>,
     candidates: Vec<JsonCandidate<'a>>,
+    /// From the alert history, when a database is there.
+    seen_before: Option<&'a SeenBefore>,
 }
 
 #[derive(Debug, Serialize)]
@@ -320,7 +347,9 @@ pub fn to_json(c: &Correlation) -> serde_json::Result<String> {
         incidents: c
             .incidents
             .iter()
-            .map(|i| JsonIncident {
+            .enumerate()
+            .map(|(k, i)| JsonIncident {
+                seen_before: c.seen_before.get(k),
                 id: &i.id,
                 rank: i.rank,
                 score: round3(i.score),
@@ -389,6 +418,17 @@ pub fn to_table(c: &Correlation) -> String {
             i.score,
             i.title
         ));
+        if let Some(seen) = c
+            .seen_before
+            .iter()
+            .zip(&c.incidents)
+            .find(|(_, x)| x.id == i.id)
+        {
+            out.push_str(&format!(
+                "  seen before: {:?}, {}\n",
+                seen.0.tag, seen.0.text
+            ));
+        }
         let parts: Vec<String> = i
             .score_parts
             .iter()
