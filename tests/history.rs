@@ -150,3 +150,75 @@ fn repeated_states_are_not_stored_twice_but_acks_are() {
     assert_eq!(rows.len(), 5);
     store.close().expect("close");
 }
+
+/// `A` acks the open incident's alerts (stored through the outbox); the ack ends when an alert
+/// resolves and its age shows in the header text.
+#[test]
+fn ack_key_lasts_until_the_alert_resolves() {
+    use pagerpilot::app::msg::{Msg, PollData};
+    use pagerpilot::app::update::on_action;
+    use pagerpilot::app::{Action, Screen};
+    use pagerpilot::sources::SourceKind;
+    use pagerpilot::ui::fixture::sample_app;
+    use pagerpilot::ui::screens::detail::ack_text;
+
+    let mut app = sample_app();
+    let inc = app
+        .analysis
+        .as_ref()
+        .and_then(|a| a.incidents.first().cloned())
+        .expect("fixture incident");
+    app.screen = Screen::Detail {
+        incident_id: inc.id.clone(),
+    };
+    app.data.history_outbox.clear();
+    on_action(&mut app, Action::Ack);
+    assert_eq!(app.acks.len(), inc.members.len());
+    assert_eq!(app.data.history_outbox.len(), inc.members.len());
+    assert!(app
+        .data
+        .history_outbox
+        .iter()
+        .all(|e| e.state == HistoryState::Acked && e.note.as_deref() == Some("alice")));
+    // Acking again adds nothing.
+    on_action(&mut app, Action::Ack);
+    assert_eq!(app.data.history_outbox.len(), inc.members.len());
+    app.now += Duration::minutes(12);
+    assert_eq!(ack_text(&app, &inc).as_deref(), Some("ACK 12 m (alice)"));
+    // The first alert resolves (disappears from the poll): its ack ends, the others hold.
+    let gone = inc.members[0].fingerprint.clone();
+    let remaining: Vec<Alert> = app
+        .data
+        .alerts
+        .iter()
+        .filter(|a| a.fingerprint != gone)
+        .cloned()
+        .collect();
+    let now = app.now;
+    pagerpilot::app::update(
+        &mut app,
+        Msg::Polled {
+            source: SourceKind::Alertmanager,
+            generation: 99,
+            at: now,
+            elapsed_ms: 1,
+            result: Ok(PollData::Alerts(remaining)),
+        },
+    );
+    assert!(!app.acks.contains_key(&gone));
+    assert_eq!(app.acks.len(), inc.members.len() - 1);
+    assert!(app
+        .data
+        .history_outbox
+        .iter()
+        .any(|e| e.fingerprint == gone && e.state == HistoryState::Resolved));
+    let text = ack_text(&app, &inc).expect("partly acked");
+    assert!(
+        text.starts_with(&format!(
+            "ACK {}/{}",
+            inc.members.len() - 1,
+            inc.members.len()
+        )),
+        "{text}"
+    );
+}
