@@ -86,6 +86,12 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
         ),
     ]);
     let mut why = vec![span("why ranked: ", muted)];
+    let total: f64 = inc
+        .score_parts
+        .iter()
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+        .sum();
     for (i, (name, value)) in inc.score_parts.iter().enumerate() {
         if i > 0 {
             why.push(span(" + ", muted));
@@ -96,6 +102,10 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
             "?".into()
         };
         why.push(span(format!("{name} {v}"), theme.style(Role::Text)));
+        // Each component's share of the score.
+        if value.is_finite() && total > 0.0 {
+            why.push(span(format!(" ({:.0}%)", 100.0 * value / total), muted));
+        }
     }
     vec![Line::from(first), second, Line::from(why)]
 }
