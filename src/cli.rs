@@ -102,6 +102,10 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Rank services by how far their metrics moved from a normal period (CSV in, ranking out).
     Rca(RcaArgs),
+    /// Group alerts (Alertmanager /api/v2/alerts JSON) into ranked incidents with likely causes.
+    Correlate(CorrelateArgs),
+    /// Show stored alert state changes (firing, resolved, silenced, inhibited, acknowledged).
+    History(HistoryArgs),
     /// Check every configured source: reachable, credentials accepted, version, one sample
     /// query, timings. Exit code 1 when any source fails.
     Doctor,
@@ -273,4 +277,36 @@ pub struct RcaArgs {
     pub service_of: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: RcaFormat,
+}
+
+// --- incidents: correlate and history ---
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorrelateFormat {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    /// JSON array of alerts in Alertmanager's `/api/v2/alerts` shape (`-` for standard input).
+    #[arg(long, value_name = "ALERTS.json")]
+    pub input: PathBuf,
+    /// TOML with `[[topology]]` tables of `from` and `to` (`from` depends on `to`).
+    #[arg(long, value_name = "FILE.toml")]
+    pub topology: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CorrelateFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back: `90m`, `12h`, `7d`, `2w`.
+    #[arg(long, value_name = "AGE", default_value = "7d")]
+    pub since: String,
+    /// Only changes of alerts with this fingerprint or alertname.
+    #[arg(long, value_name = "NAME")]
+    pub alert: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CorrelateFormat,
 }

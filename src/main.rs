@@ -13,12 +13,13 @@ use clap::Parser;
 
 use pagerpilot::app::{Access, Keymap};
 use pagerpilot::cli::{
-    Cli, Command, Common, ExportFormat, LogFormat, RcaFormat, RunbookCommand, ScanFormat,
+    Cli, Command, Common, CorrelateFormat, ExportFormat, LogFormat, RcaFormat, RunbookCommand,
+    ScanFormat,
 };
 use pagerpilot::config::{self, Paths};
 use pagerpilot::demo::Scenario;
 use pagerpilot::domain::runbook;
-use pagerpilot::report::{patterns, rca, runbook_check, scan, timeline};
+use pagerpilot::report::{correlate, history, patterns, rca, runbook_check, scan, timeline};
 use pagerpilot::runtime::doctor;
 use pagerpilot::runtime::execute::Checker;
 use pagerpilot::runtime::headless::run_cycle;
@@ -229,6 +230,21 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 RcaFormat::Table => rca::to_table(&result),
             };
             print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Correlate(args)) => {
+            let at = cli.common.at.is_some().then_some(now);
+            let mut result = correlate::run(&args.input, args.topology.as_deref(), at)?;
+            correlate::add_history(&mut result, &db)?;
+            let text = match args.format {
+                CorrelateFormat::Json => correlate::to_json(&result)? + "\n",
+                CorrelateFormat::Table => correlate::to_table(&result),
+            };
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::History(args)) => {
+            print_out(&history::run(&db, &args, now)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Runbook {

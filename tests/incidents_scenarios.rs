@@ -176,8 +176,19 @@ fn cascade_is_one_incident_with_the_db_as_cause() {
     let mut w = cascade(0, 3, 6);
     w.metric("db_pool_usage", "db", 0.9, 6.2, Some(-1));
     w.metric("api_latency_p99", "api", 0.8, 4.0, Some(2));
-    w.metric("web_requests", "web", 0.2, 0.5, None);
+    w.metric("web_requests", "web", 0.2, 0.5, Some(5));
     w.pattern("db", "connection pool exhausted after <*> ms", true, false);
+    // Web's metrics are watched: while they are calm, WebErrors is not tied to the cascade
+    // through the graph (a calm service is not where the fault travelled).
+    let mut calm = World::new(30);
+    calm.topology = w.topology.clone();
+    calm.alerts = w.alerts.clone();
+    calm.metric("db_pool_usage", "db", 0.9, 6.2, Some(-1));
+    calm.metric("api_latency_p99", "api", 0.8, 4.0, Some(2));
+    calm.metric("web_requests", "web", 0.2, 0.5, None);
+    let split = calm.run();
+    assert_eq!(split.len(), 2, "{split:#?}");
+    assert!(split.iter().any(|i| names(i) == ["WebErrors"]));
     let incidents = w.run();
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
     let inc = &incidents[0];
@@ -540,7 +551,11 @@ fn many_services_keep_five_candidates_and_odd_numbers_do_not_panic() {
         w.alerts.push(alert(&format!("A{i}"), &svc, "warning", i));
         w.metric("m", &svc, f64::NAN, f64::INFINITY, Some(0));
         if let Some(a) = w.anomalies.get_mut(&format!("m{{service=\"{svc}\"}}")) {
-            a.onset = Some(if i % 2 == 0 { i64::MIN } else { i64::MAX });
+            // Absurd onsets on the last service; the others turned anomalous with their alert.
+            a.onset = Some(match i {
+                7 => i64::MIN,
+                _ => t(i).timestamp(),
+            });
             a.deviation_sigma = f64::NAN;
         }
         if i > 0 {
@@ -551,12 +566,84 @@ fn many_services_keep_five_candidates_and_odd_numbers_do_not_panic() {
     let incidents = w.run();
     let big = incidents
         .iter()
-        .find(|i| i.members.len() == 8)
+        .max_by_key(|i| i.members.len())
         .expect("chain");
+    assert_eq!(
+        big.members.len(),
+        7,
+        "s7's onset is not near its alert: left out"
+    );
     assert_eq!(big.candidates.len(), 5);
     let sum: f64 = big.candidates.iter().map(|c| c.confidence).sum();
     assert!(sum.is_finite() && sum <= 1.0 + 1e-9);
     assert!(incidents
         .iter()
         .all(|i| i.score.is_finite() && (0.0..=1.0).contains(&i.score)));
+}
+
+mod incidents_gen;
+
+/// Generated, labelled scenarios (see `tests/incidents_gen/mod.rs`): pairwise grouping F1 and
+/// likely-cause top-1 over three disjoint seed ranges, each held to the floors. The floors are
+/// what the method reaches today (BENCHMARKS.md), below the goals of 0.95 and 0.90.
+#[test]
+fn generated_scenarios_meet_the_quality_floors_on_every_seed_range() {
+    const F1_FLOOR: f64 = 0.62;
+    const TOP1_FLOOR: f64 = 0.82;
+    let mut all = incidents_gen::Score::default();
+    for range in [1..31u64, 1001..1031, 50_001..50_031] {
+        let mut part = incidents_gen::Score::default();
+        for seed in range.clone() {
+            let s = incidents_gen::generate(seed);
+            let produced = build_incidents(&IncidentInput {
+                now: s.now,
+                alerts: &s.alerts,
+                transitions: &s.transitions,
+                series: &s.series,
+                anomalies: &s.anomalies,
+                patterns: &[],
+                topology: &s.model.edges,
+            });
+            // Every active alert lands in exactly one incident.
+            let members: usize = produced.iter().map(|i| i.members.len()).sum();
+            assert_eq!(members, s.alerts.len(), "seed {seed}");
+            part.add(&incidents_gen::evaluate(&s, &produced));
+        }
+        println!(
+            "seeds {range:?}: F1 {:.3} (P {:.3} R {:.3}), cause top-1 {:.3}, {:.2} alerts per incident",
+            part.f1(),
+            part.precision(),
+            part.recall(),
+            part.top1(),
+            part.reduction()
+        );
+        assert!(
+            part.f1() >= F1_FLOOR,
+            "seeds {range:?}: F1 {:.3}",
+            part.f1()
+        );
+        assert!(
+            part.top1() >= TOP1_FLOOR,
+            "seeds {range:?}: top-1 {:.3}",
+            part.top1()
+        );
+        all.add(&part);
+    }
+    assert!(all.reduction() > 2.0, "reduction {:.2}", all.reduction());
+}
+
+#[test]
+fn generator_is_reproducible_and_seeds_differ() {
+    let a = incidents_gen::generate(7);
+    let b = incidents_gen::generate(7);
+    let c = incidents_gen::generate(8);
+    assert_eq!(a.alerts, b.alerts);
+    assert_eq!(a.truth, b.truth);
+    assert_ne!(a.alerts, c.alerts);
+    // Each scenario holds every kind it promises.
+    use incidents_gen::Kind;
+    for kind in [Kind::Concurrent, Kind::SlowBurn, Kind::Noise, Kind::Cascade] {
+        assert!(a.incidents.iter().any(|(k, _)| *k == kind), "{kind:?}");
+    }
+    assert!(!a.transitions.is_empty(), "some alert flaps");
 }

@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use super::correlate::{
-    clock, finite01, gap, service_series, IncidentInput, Topology, ANOMALY_LOOKBACK_SECS,
+    clock, finite01, gap, IncidentInput, SeriesIndex, Topology, ANOMALY_LOOKBACK_SECS,
 };
 use super::{Direction, PatternSummary};
 use crate::domain::{CauseCandidate, Evidence, EvidenceKind, Member};
@@ -67,7 +67,17 @@ pub fn likely_causes(
     input: &IncidentInput<'_>,
     topology: &Topology,
 ) -> Vec<CauseCandidate> {
-    let signals = collect(members, input);
+    likely_causes_indexed(members, input, topology, &SeriesIndex::new(input.series))
+}
+
+/// [`likely_causes`] with a series index built once for many incidents.
+pub fn likely_causes_indexed<'a>(
+    members: &[Member],
+    input: &IncidentInput<'a>,
+    topology: &Topology,
+    index: &SeriesIndex<'a>,
+) -> Vec<CauseCandidate> {
+    let signals = collect(members, input, index);
     if signals.is_empty() {
         return Vec::new();
     }
@@ -106,7 +116,11 @@ pub fn likely_causes(
         .collect()
 }
 
-fn collect<'a>(members: &'a [Member], input: &IncidentInput<'a>) -> Vec<Signals<'a>> {
+fn collect<'a>(
+    members: &'a [Member],
+    input: &IncidentInput<'a>,
+    index: &SeriesIndex<'a>,
+) -> Vec<Signals<'a>> {
     let start = members.iter().map(|m| m.starts_at.timestamp()).min();
     let Some(start) = start else {
         return Vec::new();
@@ -128,7 +142,7 @@ fn collect<'a>(members: &'a [Member], input: &IncidentInput<'a>) -> Vec<Signals<
         .map(|(service, first_alert)| {
             let mut anomaly_onset: Option<(i64, String)> = None;
             let mut metric: Option<(f64, String, f64, Direction, Option<i64>)> = None;
-            for (series, anomaly) in service_series(input, service) {
+            for (series, anomaly) in index.series(input, service) {
                 let Some(a) = anomaly else { continue };
                 let name = series.metric();
                 if let Some(o) = a.onset.filter(|o| *o >= from && *o <= now) {

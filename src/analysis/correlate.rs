@@ -5,7 +5,13 @@
 //! and are *related*:
 //!
 //! * same service;
-//! * services at most two hops apart in the dependency graph (edges taken as undirected);
+//! * services at most two hops apart on a call chain in the dependency graph (the configured
+//!   edges plus those read from alert labels, see [`inferred_edges`]). When a service's metrics
+//!   are watched, its alert links through the graph only if one of its series turned anomalous
+//!   around the alert's start: a fault travelling along a dependency degrades the metrics of
+//!   the services it reaches, while an unrelated alert (a certificate about to expire, a failed
+//!   cron job) on a busy hub such as `auth` does not, and must not tie the hub's callers
+//!   together;
 //! * the same value of a specific label ([`SPECIFIC_LABELS`]: instance, pod, node); namespace or
 //!   cluster alone are too broad. Active alerts sharing such a label link whatever their start
 //!   times: they are one problem on one machine;
@@ -13,35 +19,48 @@
 //!   [`CO_ANOMALY_SECS`] of the other's. This only applies when the topology does not know one of
 //!   the two services: where the graph knows both, it is trusted over coincidence.
 //!
-//! A flapping alert (at least [`FLAP_MIN_TRANSITIONS`] state changes in the last
-//! [`FLAP_WINDOW_SECS`]) never links with others on its own: it joins the one group it is most
+//! Metrics-backed alerts (their service's series turned anomalous around their start) link over
+//! up to [`SLOW_LINK_SECS`] to an earlier one of the same service or of a service they call
+//! (unless that service has more than [`SLOW_LINK_MAX_CALLERS`] callers), so a slow burn whose
+//! symptoms trickle in over an hour stays one incident.
+//!
+//! A flapping alert ([`super::flap`]: at least [`FLAP_MIN_TRANSITIONS`] state changes in the
+//! last [`FLAP_WINDOW_SECS`], with hysteresis) never links with others on its own: it joins the one group it is most
 //! closely related to, or stays a single-alert incident, so it cannot glue two incidents together.
 //!
 //! Each group then gets its likely cause ([`super::cause`]), a title, key series and a rank
 //! ([`super::rank`]).
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
 mod topology;
 
-pub use topology::Topology;
+pub use topology::{inferred_edges, Topology};
 
+use super::flap::{flap_status, FlapStatus};
 use super::{cause, rank, PatternSummary, SeriesAnomaly, Transition};
 use crate::domain::incident::incident_id;
 use crate::domain::{Alert, AlertState, CauseCandidate, Edge, Incident, Member, Series, Severity};
 
 /// Two related alerts belong together when their starts are at most this far apart.
 pub const LINK_WINDOW_SECS: i64 = 30 * 60;
-/// How far back state changes are counted for flapping.
-pub const FLAP_WINDOW_SECS: i64 = 30 * 60;
-/// State changes within [`FLAP_WINDOW_SECS`] that make an alert flapping.
-pub const FLAP_MIN_TRANSITIONS: usize = 3;
+pub use super::flap::{FLAP_ENTER as FLAP_MIN_TRANSITIONS, FLAP_WINDOW_SECS};
 /// Anomaly onsets of two services this close count as co-occurring.
 pub const CO_ANOMALY_SECS: i64 = 5 * 60;
 /// Labels specific enough to relate two alerts on their own.
 pub const SPECIFIC_LABELS: [&str; 3] = ["instance", "pod", "node"];
+/// Metrics-backed alerts of one service, or of two directly dependent services, link when
+/// they began at most this far apart (a slow burn).
+pub const SLOW_LINK_SECS: i64 = 2 * 3600;
+/// Services called by more than this many others are not used for slow-burn links.
+pub const SLOW_LINK_MAX_CALLERS: usize = 2;
+/// A watched service's alert joins others through the topology only when one of the service's
+/// series turned anomalous from this long before the alert began ...
+pub const CONFIRM_BEFORE_SECS: i64 = 30 * 60;
+/// ... to this long after.
+pub const CONFIRM_AFTER_SECS: i64 = 10 * 60;
 /// Anomaly onsets this long before an alert (or incident) started still count for it.
 pub const ANOMALY_LOOKBACK_SECS: i64 = 60 * 60;
 /// At most this many key series per incident.
@@ -85,26 +104,39 @@ struct Node<'a> {
     alert: &'a Alert,
     start: i64,
     service: Option<&'a str>,
-    /// State changes in the flapping window.
-    changes: usize,
+    /// Flapping state from the alert's recent state changes.
+    flap: FlapStatus,
     /// Earliest anomaly onset among the service's series near the alert's start.
     onset: Option<i64>,
+    /// Whether the metrics back the alert: its service has no series at all (nothing to go
+    /// by), or one of them turned anomalous within [`CONFIRM_BEFORE_SECS`] before to
+    /// [`CONFIRM_AFTER_SECS`] after the alert began.
+    confirmed: bool,
+    /// The service is watched and one of its series did turn anomalous around the start.
+    backed: bool,
 }
 
 impl Node<'_> {
     fn flapping(&self) -> bool {
-        self.changes >= FLAP_MIN_TRANSITIONS
+        self.flap.flapping
     }
 }
 
 /// Groups active alerts into incidents, ranks them (rank 1 = most urgent) and fills each
 /// incident's cause candidates. Runbook suggestions are left empty for the caller.
 pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
-    let topo = Topology::new(input.topology);
+    let mut edges = input.topology.to_vec();
+    for e in inferred_edges(input.alerts) {
+        if !edges.contains(&e) {
+            edges.push(e);
+        }
+    }
+    let topo = Topology::new(&edges);
+    let index = SeriesIndex::new(input.series);
     let nodes = active_nodes(input);
     let mut incidents: Vec<Incident> = group(&nodes, &topo)
         .iter()
-        .map(|idx| assemble(idx, &nodes, &topo, input))
+        .map(|idx| assemble(idx, &nodes, &topo, input, &index))
         .collect();
     dedupe_ids(&mut incidents);
     rank::rank_incidents(&mut incidents, input);
@@ -126,37 +158,52 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
     let now = input.now.timestamp();
     // Anomaly onsets per service, looked up once.
     let mut onsets: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let mut watched: BTreeSet<&str> = BTreeSet::new();
     for series in input.series {
         let onset = input.anomalies.get(&series.id).and_then(|a| a.onset);
-        if let (Some(svc), Some(o)) = (series.service(), onset) {
-            onsets.entry(svc).or_default().push(o);
+        if let Some(svc) = series.service() {
+            watched.insert(svc);
+            if let Some(o) = onset {
+                onsets.entry(svc).or_default().push(o);
+            }
         }
+    }
+    let mut changes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for t in input.transitions {
+        changes
+            .entry(t.fingerprint.as_str())
+            .or_default()
+            .push(t.at.timestamp());
     }
     alerts
         .into_iter()
         .map(|alert| {
             let start = alert.starts_at.timestamp();
             let service = alert.service();
-            let changes = input
-                .transitions
-                .iter()
-                .filter(|t| t.fingerprint == alert.fingerprint)
-                .filter(|t| {
-                    let at = t.at.timestamp();
-                    at <= now && now.saturating_sub(at) <= FLAP_WINDOW_SECS
-                })
-                .count();
+            let flap = changes
+                .get(alert.fingerprint.as_str())
+                .map(|times| flap_status(times, now))
+                .unwrap_or_default();
             let from = start.saturating_sub(ANOMALY_LOOKBACK_SECS);
             let to = start.saturating_add(LINK_WINDOW_SECS);
             let onset = service
                 .and_then(|s| onsets.get(s))
                 .and_then(|v| v.iter().copied().filter(|o| *o >= from && *o <= to).min());
+            let backed = service.and_then(|s| onsets.get(s)).is_some_and(|v| {
+                v.iter().any(|o| {
+                    *o >= start.saturating_sub(CONFIRM_BEFORE_SECS)
+                        && *o <= start.saturating_add(CONFIRM_AFTER_SECS)
+                })
+            });
+            let confirmed = backed || service.is_none_or(|s| !watched.contains(s));
             Node {
                 alert,
                 start,
                 service,
-                changes,
+                flap,
                 onset,
+                confirmed,
+                backed,
             }
         })
         .collect()
@@ -167,48 +214,96 @@ pub fn service_series<'a>(
     input: &IncidentInput<'a>,
     service: &str,
 ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
-    input
-        .series
-        .iter()
-        .filter(|s| s.service() == Some(service))
-        .map(|s| (s, input.anomalies.get(&s.id)))
-        .collect()
+    SeriesIndex::new(input.series).series(input, service)
+}
+
+/// Series positions by service, built once per run so per-incident lookups do not scan every
+/// series.
+pub struct SeriesIndex<'a> {
+    by_service: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SeriesIndex<'a> {
+    pub fn new(series: &'a [Series]) -> Self {
+        let mut by_service: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (i, s) in series.iter().enumerate() {
+            if let Some(svc) = s.service() {
+                by_service.entry(svc).or_default().push(i);
+            }
+        }
+        SeriesIndex { by_service }
+    }
+
+    /// The series of `service` (in input order) with their anomaly result, if any.
+    pub fn series(
+        &self,
+        input: &IncidentInput<'a>,
+        service: &str,
+    ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
+        self.by_service
+            .get(service)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| input.series.get(i))
+            .map(|s| (s, input.anomalies.get(&s.id)))
+            .collect()
+    }
+}
+
+/// How the services of `a` and `b` relate, before the alerts' own evidence is checked:
+/// `CoAnomaly` here means "the graph cannot tell", to be checked on the two alerts' onsets.
+fn service_relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relation> {
+    let (sa, sb) = (a.service?, b.service?);
+    if sa == sb {
+        Some(Relation::SameService)
+    } else if let Some(via) = topo.within_two_hops(sa, sb) {
+        Some(match via {
+            None => Relation::Adjacent,
+            Some(v) => Relation::TwoHops(v.to_string()),
+        })
+    } else if !(topo.knows(sa) && topo.knows(sb)) {
+        Some(Relation::CoAnomaly)
+    } else {
+        None
+    }
+}
+
+/// The service relation, kept when the two alerts' evidence allows it.
+fn node_relation(rel: Option<Relation>, a: &Node<'_>, b: &Node<'_>) -> Option<Relation> {
+    match rel? {
+        Relation::Adjacent | Relation::TwoHops(_) if !(a.confirmed && b.confirmed) => None,
+        Relation::CoAnomaly => match (a.onset, b.onset) {
+            (Some(oa), Some(ob)) if oa.abs_diff(ob) <= CO_ANOMALY_SECS.unsigned_abs() => {
+                Some(Relation::CoAnomaly)
+            }
+            _ => None,
+        },
+        r => Some(r),
+    }
 }
 
 fn relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relation> {
-    let mut best: Option<Relation> = None;
-    let mut offer = |r: Relation| {
-        if best.as_ref().is_none_or(|b| r.priority() < b.priority()) {
-            best = Some(r);
-        }
-    };
-    if let Some((key, value)) = SPECIFIC_LABELS.iter().find_map(|k| {
+    let shared = SPECIFIC_LABELS.iter().find_map(|k| {
         let x = a.alert.labels.get(*k)?;
         (!x.is_empty() && b.alert.labels.get(*k) == Some(x)).then(|| (*k, x.clone()))
-    }) {
-        offer(Relation::SharedLabel(key, value));
+    });
+    let by_service = node_relation(service_relation(a, b, topo), a, b);
+    match (by_service, shared) {
+        (Some(r), Some(_)) if r.priority() < 2 => Some(r),
+        (_, Some((key, value))) => Some(Relation::SharedLabel(key, value)),
+        (r, None) => r,
     }
-    if let (Some(sa), Some(sb)) = (a.service, b.service) {
-        if sa == sb {
-            offer(Relation::SameService);
-        } else if let Some(via) = topo.within_two_hops(sa, sb) {
-            match via {
-                None => offer(Relation::Adjacent),
-                Some(v) => offer(Relation::TwoHops(v.to_string())),
-            }
-        } else if !(topo.knows(sa) && topo.knows(sb)) {
-            if let (Some(oa), Some(ob)) = (a.onset, b.onset) {
-                if oa.abs_diff(ob) <= CO_ANOMALY_SECS.unsigned_abs() {
-                    offer(Relation::CoAnomaly);
-                }
-            }
-        }
-    }
-    best
 }
 
-fn close(a: &Node<'_>, b: &Node<'_>) -> bool {
-    a.start.abs_diff(b.start) <= LINK_WINDOW_SECS.unsigned_abs()
+/// Whether `a` and `b`, related by `rel`, are close enough in time to be linked.
+fn close(a: &Node<'_>, b: &Node<'_>, rel: &Relation) -> bool {
+    let gap = a.start.abs_diff(b.start);
+    gap <= LINK_WINDOW_SECS.unsigned_abs()
+        || (gap <= SLOW_LINK_SECS.unsigned_abs()
+            && a.backed
+            && b.backed
+            && matches!(rel, Relation::SameService))
+        || matches!(rel, Relation::SharedLabel(..))
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -226,23 +321,113 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
     parent[hi] = lo;
 }
 
+/// For each interned service, the interned services adjacent to it (`true`) or two hops away
+/// on a call chain (`false`), sorted by id.
+fn related_services(ids: &HashMap<&str, u32>, topo: &Topology) -> Vec<Vec<(u32, bool)>> {
+    let mut out = vec![Vec::new(); ids.len()];
+    for (name, &id) in ids {
+        let mut rel: BTreeMap<u32, bool> = BTreeMap::new();
+        for n in topo.neighbours(name) {
+            if let Some(&x) = ids.get(n) {
+                rel.insert(x, true);
+            }
+        }
+        let chains = topo
+            .callees(name)
+            .flat_map(|c| topo.callees(c))
+            .chain(topo.callers(name).flat_map(|c| topo.callers(c)));
+        for n in chains {
+            if let Some(&x) = ids.get(n) {
+                if x != id {
+                    rel.entry(x).or_insert(false);
+                }
+            }
+        }
+        out[id as usize] = rel.into_iter().collect();
+    }
+    out
+}
+
 /// Single linkage over the sorted nodes; returns groups of node indices, each ascending,
 /// ordered by their first member.
+///
+/// Services are interned and the relation of each pair of services is computed once, so the
+/// pairwise pass is integer work.
 fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
     let n = nodes.len();
     let mut parent: Vec<usize> = (0..n).collect();
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let svc: Vec<Option<u32>> = nodes
+        .iter()
+        .map(|x| {
+            x.service.map(|s| {
+                let next = ids.len() as u32;
+                *ids.entry(s).or_insert(next)
+            })
+        })
+        .collect();
+    let related = related_services(&ids, topo);
+    let known: Vec<bool> = {
+        let mut k = vec![false; ids.len()];
+        for (name, &id) in &ids {
+            k[id as usize] = topo.knows(name);
+        }
+        k
+    };
+    // How two services relate: same, adjacent, on a two-hop chain, or unknown to the graph
+    // (then only co-occurring anomalies can link them).
+    let svc_rel = |a: u32, b: u32| -> Option<Relation> {
+        if a == b {
+            return Some(Relation::SameService);
+        }
+        if let Ok(k) = related[a as usize].binary_search_by_key(&b, |(id, _)| *id) {
+            return Some(if related[a as usize][k].1 {
+                Relation::Adjacent
+            } else {
+                Relation::TwoHops(String::new())
+            });
+        }
+        (!(known[a as usize] && known[b as usize])).then_some(Relation::CoAnomaly)
+    };
     for i in 0..n {
         if nodes[i].flapping() {
             continue;
         }
+        let Some(si) = svc[i] else { continue };
         for j in i + 1..n {
             if nodes[j].start.saturating_sub(nodes[i].start) > LINK_WINDOW_SECS {
                 break;
             }
-            if !nodes[j].flapping() && relation(&nodes[i], &nodes[j], topo).is_some() {
+            let Some(sj) = svc[j] else { continue };
+            if nodes[j].flapping() {
+                continue;
+            }
+            if node_relation(svc_rel(si, sj), &nodes[i], &nodes[j]).is_some() {
                 union(&mut parent, i, j);
             }
         }
+    }
+    // Slow burns: a metrics-backed alert links to the latest earlier metrics-backed alert of
+    // its own service and of each service it calls directly, up to SLOW_LINK_SECS apart (a
+    // fault travels to callers, slowly). Shared services with many callers are left out: over
+    // two hours, one of their callers having an unrelated problem is too likely.
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for j in 0..n {
+        let node = &nodes[j];
+        let (Some(s), true, false) = (node.service, node.backed, node.flapping()) else {
+            continue;
+        };
+        let callees = topo
+            .callees(s)
+            .filter(|c| topo.caller_count(c) <= SLOW_LINK_MAX_CALLERS);
+        for other in std::iter::once(s).chain(callees) {
+            if let Some(&i) = latest.get(other) {
+                if node.start.saturating_sub(nodes[i].start) <= SLOW_LINK_SECS {
+                    union(&mut parent, i, j);
+                }
+            }
+        }
+        latest.insert(s, j);
     }
     // Alerts that name the same instance, pod or node and are all still active are one problem
     // on that machine, however far apart they began (a disk filling for hours, then its
@@ -260,9 +445,30 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             }
         }
     }
+    // Flapping alerts join their best anchor among the steady alerts close enough in time
+    // (nodes are sorted by start) or sharing a specific label.
+    let starts: Vec<i64> = nodes.iter().map(|x| x.start).collect();
     for f in (0..n).filter(|&f| nodes[f].flapping()) {
-        if let Some((_, k)) = best_anchor(f, (0..n).filter(|&k| !nodes[k].flapping()), nodes, topo)
-        {
+        let lo = starts.partition_point(|s| *s < nodes[f].start.saturating_sub(SLOW_LINK_SECS));
+        let hi = starts.partition_point(|s| *s <= nodes[f].start.saturating_add(SLOW_LINK_SECS));
+        let mut pool: Vec<usize> = (lo..hi).collect();
+        for key in SPECIFIC_LABELS {
+            if let Some(value) = nodes[f].alert.labels.get(key).filter(|v| !v.is_empty()) {
+                pool.extend(by_label.get(&(key, value.as_str())).copied());
+            }
+        }
+        pool.retain(|&k| !nodes[k].flapping());
+        pool.retain(|&k| {
+            k < lo
+                || k >= hi
+                || match (svc[f], svc[k]) {
+                    (Some(a), Some(b)) => svc_rel(a, b).is_some(),
+                    _ => true,
+                }
+        });
+        pool.sort_unstable();
+        pool.dedup();
+        if let Some((_, k)) = best_anchor(f, pool.into_iter(), nodes, topo) {
             union(&mut parent, f, k);
         }
     }
@@ -285,8 +491,9 @@ fn best_anchor(
     topo: &Topology,
 ) -> Option<(Relation, usize)> {
     candidates
-        .filter(|&k| k != m && close(&nodes[m], &nodes[k]))
+        .filter(|&k| k != m)
         .filter_map(|k| relation(&nodes[m], &nodes[k], topo).map(|r| (r, k)))
+        .filter(|(r, k)| close(&nodes[m], &nodes[*k], r))
         .min_by_key(|(r, k)| {
             let later = nodes[*k].start > nodes[m].start;
             (
@@ -316,7 +523,7 @@ fn reason(m: usize, group: &[usize], nodes: &[Node<'_>], topo: &Topology) -> Str
     if node.flapping() {
         text.push_str(&format!(
             "; flapping ({} state changes in {})",
-            node.changes,
+            node.flap.changes,
             gap(FLAP_WINDOW_SECS)
         ));
     }
@@ -348,11 +555,12 @@ fn describe(m: &Node<'_>, k: &Node<'_>, rel: &Relation, topo: &Topology) -> Stri
     format!("{link}; {when}")
 }
 
-fn assemble(
+fn assemble<'a>(
     idx: &[usize],
     nodes: &[Node<'_>],
     topo: &Topology,
-    input: &IncidentInput<'_>,
+    input: &IncidentInput<'a>,
+    index: &SeriesIndex<'a>,
 ) -> Incident {
     let members: Vec<Member> = idx
         .iter()
@@ -377,9 +585,9 @@ fn assemble(
             }
         }
     }
-    let candidates = cause::likely_causes(&members, input, topo);
+    let candidates = cause::likely_causes_indexed(&members, input, topo, index);
     let cause_service = candidates.first().map(|c| c.service.as_str());
-    let key_series = key_series(&services, cause_service, input);
+    let key_series = key_series(&services, cause_service, input, index);
     let opener = idx.first().map(|&i| nodes[i].alert);
     Incident {
         id: incident_id(opener.map_or("", |a| a.fingerprint.as_str())),
@@ -448,16 +656,20 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Series of the incident's services, most anomalous first; the cause's series first among equals.
-fn key_series(services: &[String], cause: Option<&str>, input: &IncidentInput<'_>) -> Vec<String> {
+fn key_series<'a>(
+    services: &[String],
+    cause: Option<&str>,
+    input: &IncidentInput<'a>,
+    index: &SeriesIndex<'a>,
+) -> Vec<String> {
     // (anomalous series of the likely cause, peak score, onset, id): the cause's earliest
     // anomalous series first, then the rest by how anomalous they are.
-    let mut rows: Vec<(bool, f64, i64, &str)> = input
-        .series
+    let mut rows: Vec<(bool, f64, i64, &str)> = services
         .iter()
-        .filter_map(|s| {
+        .flat_map(|svc| index.series(input, svc))
+        .filter_map(|(s, a)| {
             let svc = s.service()?;
-            services.iter().any(|x| x == svc).then(|| {
-                let a = input.anomalies.get(&s.id);
+            Some({
                 let peak = a.map_or(0.0, |a| finite01(a.peak_score));
                 let onset = a.and_then(|a| a.onset).unwrap_or(i64::MAX);
                 let cause_anomalous = Some(svc) == cause && onset != i64::MAX;
@@ -509,7 +721,7 @@ pub(crate) fn clock(secs: i64) -> String {
 }
 
 /// A gap in seconds as "<1 m", "12 m" or "2 h 5 m".
-pub(crate) fn gap(secs: i64) -> String {
+pub fn gap(secs: i64) -> String {
     let secs = secs.unsigned_abs();
     match secs / 60 {
         0 => "<1 m".to_string(),

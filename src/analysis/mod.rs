@@ -4,11 +4,13 @@
 pub mod anomaly;
 pub mod cause;
 pub mod correlate;
+pub mod flap;
 pub mod forecast;
 pub mod patterns;
 pub mod pipeline;
 pub mod rank;
 pub mod rca;
+pub mod similarity;
 pub mod stats;
 
 use std::collections::BTreeMap;

@@ -33,6 +33,8 @@ pub enum Action {
     Silence,
     ExpireSilence,
     Export,
+    /// Acknowledge the incident's alerts until each resolves.
+    Ack,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.

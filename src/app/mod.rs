@@ -198,6 +198,8 @@ pub struct Data {
     pub logs: Vec<LogStream>,
     /// Alert state changes seen across polls (bounded).
     pub transitions: Vec<Transition>,
+    /// State changes not yet handed to the alert history store; the runtime drains it.
+    pub history_outbox: Vec<crate::domain::AlertEvent>,
 }
 
 /// A one-line message in the status bar.
@@ -245,6 +247,8 @@ pub struct App {
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub operator: String,
+    /// Acknowledged alerts by fingerprint; an ack ends when its alert resolves.
+    pub acks: BTreeMap<String, crate::analysis::flap::Ack>,
     /// The configured display name, logged next to the OS user.
     pub display_name: Option<String>,
     pub host: String,
@@ -282,6 +286,7 @@ impl App {
                 .map(|k| SourceStatus::new(*k))
                 .collect(),
             data: Data::default(),
+            acks: BTreeMap::new(),
             topology: Vec::new(),
             runbooks: Vec::new(),
             analysis: None,

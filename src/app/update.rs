@@ -14,7 +14,7 @@ use super::{
     LIST_RUNBOOKS,
 };
 use crate::analysis::{Snapshot, Transition};
-use crate::domain::{Alert, AlertState};
+use crate::domain::{Alert, AlertEvent, AlertState, HistoryState};
 use crate::sources::SourceKind;
 
 /// A poll slower than this marks its source as slow.
@@ -183,6 +183,14 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     for alert in alerts {
         seen.push(alert.fingerprint.as_str());
         if before.get(alert.fingerprint.as_str()) != Some(&alert.state) {
+            let when = if before.is_empty() {
+                alert.starts_at
+            } else {
+                at
+            };
+            app.data
+                .history_outbox
+                .push(AlertEvent::of(alert, alert.state.into(), when));
             app.data.transitions.push(Transition {
                 fingerprint: alert.fingerprint.clone(),
                 at: if before.is_empty() {
@@ -196,6 +204,11 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     }
     for (fp, state) in &before {
         if *state != AlertState::Resolved && !seen.contains(fp) {
+            if let Some(gone) = app.data.alerts.iter().find(|a| a.fingerprint == *fp) {
+                app.data
+                    .history_outbox
+                    .push(AlertEvent::of(gone, HistoryState::Resolved, at));
+            }
             app.data.transitions.push(Transition {
                 fingerprint: (*fp).to_string(),
                 at,
@@ -203,10 +216,20 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
             });
         }
     }
+    // An ack lasts until its alert resolves (or disappears).
+    let active: Vec<&str> = alerts
+        .iter()
+        .filter(|a| a.is_active())
+        .map(|a| a.fingerprint.as_str())
+        .collect();
+    app.acks.retain(|fp, _| active.contains(&fp.as_str()));
     let cutoff = at - Duration::minutes(TRANSITION_MEMORY_MINS);
     app.data.transitions.retain(|t| t.at >= cutoff);
     let excess = app.data.transitions.len().saturating_sub(TRANSITION_CAP);
     app.data.transitions.drain(..excess);
+    // The runtime drains the outbox after every update; without a runtime it stays bounded.
+    let excess = app.data.history_outbox.len().saturating_sub(TRANSITION_CAP);
+    app.data.history_outbox.drain(..excess);
 }
 
 /// How long a status-bar notice stays: information, then errors (which may need reading).
@@ -400,6 +423,7 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ToggleWrite => return remediate::toggle_write(app),
         Action::Silence => return silence::propose(app),
         Action::ExpireSilence => return silence::propose_expire(app),
+        Action::Ack => return ack(app),
         Action::Export => {
             if let Some(incident) = app.open_incident() {
                 return vec![Effect::Export {
@@ -408,6 +432,56 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
     }
+    Vec::new()
+}
+
+/// Acknowledges every alert of the open (or selected) incident that is not acked yet; each ack
+/// is stored in the alert history and holds until its alert resolves.
+fn ack(app: &mut App) -> Vec<Effect> {
+    let incident = match &app.screen {
+        Screen::Detail { .. } => app.open_incident(),
+        Screen::List(View::Incidents) => app.selected_incident(),
+        _ => None,
+    };
+    let Some(fps) = incident.map(|i| {
+        i.members
+            .iter()
+            .map(|m| m.fingerprint.clone())
+            .collect::<Vec<_>>()
+    }) else {
+        return Vec::new();
+    };
+    let mut n = 0;
+    for fp in fps {
+        if app.acks.contains_key(&fp) {
+            continue;
+        }
+        let Some(alert) = app.data.alerts.iter().find(|a| a.fingerprint == fp) else {
+            continue;
+        };
+        let mut event = AlertEvent::of(alert, HistoryState::Acked, app.now);
+        event.note = Some(app.operator.clone());
+        app.data.history_outbox.push(event);
+        app.acks.insert(
+            fp.clone(),
+            crate::analysis::flap::Ack {
+                fingerprint: fp,
+                at: app.now,
+                by: app.operator.clone(),
+            },
+        );
+        n += 1;
+    }
+    let text = match n {
+        0 => "already acknowledged".to_string(),
+        1 => "acknowledged 1 alert until it resolves".to_string(),
+        n => format!("acknowledged {n} alerts until they resolve"),
+    };
+    app.notice = Some(super::Notice {
+        text,
+        is_error: false,
+        at: app.now,
+    });
     Vec::new()
 }
 

@@ -209,6 +209,87 @@ impl WireAlert {
     }
 }
 
+/// A state an alert was observed in, as the alert history stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryState {
+    Firing,
+    Resolved,
+    /// Silenced or inhibited (the domain alert does not tell the two apart).
+    Suppressed,
+    Silenced,
+    Inhibited,
+    /// An engineer acknowledged it (holds until it resolves).
+    Acked,
+}
+
+impl HistoryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryState::Firing => "firing",
+            HistoryState::Resolved => "resolved",
+            HistoryState::Suppressed => "suppressed",
+            HistoryState::Silenced => "silenced",
+            HistoryState::Inhibited => "inhibited",
+            HistoryState::Acked => "acked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "firing" => HistoryState::Firing,
+            "resolved" => HistoryState::Resolved,
+            "suppressed" => HistoryState::Suppressed,
+            "silenced" => HistoryState::Silenced,
+            "inhibited" => HistoryState::Inhibited,
+            "acked" => HistoryState::Acked,
+            _ => return None,
+        })
+    }
+}
+
+impl From<AlertState> for HistoryState {
+    fn from(s: AlertState) -> Self {
+        match s {
+            AlertState::Firing => HistoryState::Firing,
+            AlertState::Resolved => HistoryState::Resolved,
+            AlertState::Suppressed => HistoryState::Suppressed,
+        }
+    }
+}
+
+/// One stored change of an alert's state (or an ack).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    pub at: DateTime<Utc>,
+    pub fingerprint: String,
+    pub alertname: String,
+    pub service: Option<String>,
+    pub severity: Severity,
+    pub state: HistoryState,
+    pub starts_at: DateTime<Utc>,
+    pub labels: Labels,
+    /// Who acked, or what resolved it (e.g. `runbook payments-db-pool`).
+    pub note: Option<String>,
+}
+
+impl AlertEvent {
+    /// The event for `alert` entering `state` at `at`.
+    pub fn of(alert: &Alert, state: HistoryState, at: DateTime<Utc>) -> Self {
+        AlertEvent {
+            at,
+            fingerprint: alert.fingerprint.clone(),
+            alertname: alert.name().to_string(),
+            service: alert.service().map(str::to_string),
+            severity: alert.severity(),
+            state,
+            starts_at: alert.starts_at,
+            labels: alert.labels.clone(),
+            note: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

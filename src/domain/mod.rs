@@ -7,7 +7,7 @@ pub mod remediation;
 pub mod runbook;
 pub mod series;
 
-pub use alert::{Alert, AlertState, Labels, Severity};
+pub use alert::{Alert, AlertEvent, AlertState, HistoryState, Labels, Severity};
 pub use incident::{
     CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion,
 };

@@ -1,5 +1,7 @@
 //! Output for the headless front ends and exports: plain functions over analysis results.
 
+pub mod correlate;
+pub mod history;
 pub mod patterns;
 pub mod rca;
 pub mod runbook_check;

@@ -23,6 +23,17 @@ pub struct EffectRunner {
 }
 
 impl EffectRunner {
+    /// Appends alert state changes to the alert history on a blocking thread (failures are
+    /// logged: the history is a record, not something the screen waits on).
+    pub fn record_history(&self, events: Vec<crate::domain::AlertEvent>) {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.record_alerts(events) {
+                tracing::error!(error = %e, "alert history write failed");
+            }
+        });
+    }
+
     /// Starts `effect`; never blocks the caller. `app` is read for exports only.
     pub fn run(&self, effect: Effect, app: &App) {
         let tx = self.tx.clone();

@@ -195,6 +195,9 @@ async fn event_loop(
                 }
             }
         }
+        if !app.data.history_outbox.is_empty() {
+            runner.record_history(std::mem::take(&mut app.data.history_outbox));
+        }
         for run in interactive {
             // Hand the terminal over: stop reading its events, leave the alternate screen and
             // raw mode, run, then take it back and redraw everything.

@@ -5,6 +5,7 @@
 //! the thread and joins it.
 
 pub mod chain;
+mod history;
 pub mod redact;
 mod rows;
 mod schema;
@@ -16,6 +17,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 use crate::domain::remediation::{RemediationEntry, StoredEntry};
+use crate::domain::AlertEvent;
 use redact::Redactor;
 
 pub use chain::GENESIS_HASH;
@@ -93,6 +95,8 @@ enum Request {
     AppendBatch(Vec<RemediationEntry>, Reply<Vec<StoredEntry>>),
     List(Option<String>, Reply<Vec<StoredEntry>>),
     Verify(Reply<VerifyReport>),
+    RecordAlerts(Vec<AlertEvent>, Reply<usize>),
+    AlertHistory(chrono::DateTime<chrono::Utc>, Reply<Vec<AlertEvent>>),
     Shutdown,
 }
 
@@ -206,6 +210,19 @@ impl StoreHandle {
         self.call(Request::Verify)
     }
 
+    /// Appends alert state changes (and acks) to the alert history in one transaction.
+    pub fn record_alerts(&self, events: Vec<AlertEvent>) -> Result<usize, StoreError> {
+        self.call(|reply| Request::RecordAlerts(events, reply))
+    }
+
+    /// Alert history at or after `since`, oldest first.
+    pub fn alert_history(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<AlertEvent>, StoreError> {
+        self.call(|reply| Request::AlertHistory(since, reply))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -241,6 +258,12 @@ fn serve(
             }
             Request::Verify(reply) => {
                 let _ = reply.send(rows::verify(&conn, &path));
+            }
+            Request::RecordAlerts(events, reply) => {
+                let _ = reply.send(history::record(&mut conn, &path, &redactor, &events));
+            }
+            Request::AlertHistory(since, reply) => {
+                let _ = reply.send(history::since(&conn, &path, since));
             }
             Request::Shutdown => break,
         }

@@ -15,7 +15,7 @@ use super::StoreError;
 pub const APPLICATION_ID: i64 = 0x5047_504C;
 
 /// Migrations in order; `user_version` = how many have run.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, ALERT_HISTORY];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -77,6 +77,42 @@ ALTER TABLE remediation_log ADD COLUMN duration_ms   INTEGER CHECK (duration_ms 
 ALTER TABLE remediation_log ADD COLUMN output_digest TEXT    CHECK (length(output_digest) = 64);
 ALTER TABLE remediation_log ADD COLUMN output_bytes  INTEGER CHECK (output_bytes >= 0);
 ALTER TABLE remediation_log ADD COLUMN checks        TEXT;
+"#;
+
+/// Alert history (every observed state change and every ack) and grouping corrections, apart
+/// from the hash-chained remediation log. Both are append-only.
+const ALERT_HISTORY: &str = r#"
+CREATE TABLE alert_history (
+    id          INTEGER PRIMARY KEY,
+    ts          TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    alertname   TEXT    NOT NULL,
+    service     TEXT,
+    severity    TEXT    NOT NULL,
+    state       TEXT    NOT NULL
+        CHECK (state IN ('firing', 'resolved', 'suppressed', 'silenced', 'inhibited', 'acked')),
+    starts_at   TEXT    NOT NULL,
+    labels      TEXT    NOT NULL,
+    note        TEXT
+) STRICT;
+
+CREATE INDEX alert_history_by_ts ON alert_history (ts);
+CREATE INDEX alert_history_by_fingerprint ON alert_history (fingerprint, ts);
+
+CREATE TRIGGER alert_history_no_update BEFORE UPDATE ON alert_history
+BEGIN
+    SELECT RAISE(ABORT, 'alert_history is append-only: UPDATE refused');
+END;
+
+CREATE TABLE grouping_rules (
+    id       INTEGER PRIMARY KEY,
+    ts       TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('merge', 'split')),
+    a        TEXT NOT NULL,
+    b        TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    retired  TEXT
+) STRICT;
 "#;
 
 /// Opens `path`, creating parent directories and the schema as needed.

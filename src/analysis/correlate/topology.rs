@@ -1,12 +1,58 @@
 //! The service dependency graph used for grouping and cause analysis.
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::domain::Edge;
+use crate::domain::{Alert, Edge};
+
+/// Labels that name a service the alert's service calls (edge `service -> value`).
+pub const CALLEE_LABELS: [&str; 5] = [
+    "depends_on",
+    "peer_service",
+    "destination_service_name",
+    "destination_service",
+    "target_service",
+];
+/// Labels that name a service calling the alert's service (edge `value -> service`).
+pub const CALLER_LABELS: [&str; 3] = ["source_service", "source_workload", "client_service"];
+
+/// Dependency edges read from alert labels (Istio-style `source_workload` /
+/// `destination_service_name`, OpenTelemetry's `peer_service`, or an explicit `depends_on`),
+/// in first-seen order without duplicates.
+pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
+    let mut out: Vec<Edge> = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for alert in alerts {
+        let Some(service) = alert.service() else {
+            continue;
+        };
+        let callees = CALLEE_LABELS
+            .iter()
+            .filter_map(|k| alert.labels.get(*k))
+            .map(|v| (service, v.as_str()));
+        let callers = CALLER_LABELS
+            .iter()
+            .filter_map(|k| alert.labels.get(*k))
+            .map(|v| (v.as_str(), service));
+        for (from, to) in callees.chain(callers) {
+            let (from, to) = (from.trim(), to.trim());
+            if from.is_empty() || to.is_empty() || from == to {
+                continue;
+            }
+            if seen.insert((from.to_string(), to.to_string())) {
+                out.push(Edge {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
 
 /// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
     out: BTreeMap<String, BTreeSet<String>>,
+    inn: BTreeMap<String, BTreeSet<String>>,
     both: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -22,6 +68,10 @@ impl Topology {
                 .entry(e.from.clone())
                 .or_default()
                 .insert(e.to.clone());
+            t.inn
+                .entry(e.to.clone())
+                .or_default()
+                .insert(e.from.clone());
             t.both
                 .entry(e.from.clone())
                 .or_default()
@@ -39,20 +89,65 @@ impl Topology {
         self.both.contains_key(service)
     }
 
+    /// Services with a direct edge to or from `service`.
+    pub fn neighbours<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.both
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Services `service` calls directly.
+    pub fn callees<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.out
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Services that call `service` directly.
+    pub fn callers<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.inn
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// How many services call `service` directly.
+    pub fn caller_count(&self, service: &str) -> usize {
+        self.inn.get(service).map_or(0, BTreeSet::len)
+    }
+
     /// Whether there is a direct edge `caller -> callee`.
     pub fn calls(&self, caller: &str, callee: &str) -> bool {
         self.out.get(caller).is_some_and(|s| s.contains(callee))
     }
 
-    /// How `a` and `b` are linked within two undirected hops: `Some(None)` when adjacent,
-    /// `Some(Some(via))` through a common neighbour (the first by name), `None` otherwise.
+    /// How `a` and `b` are linked within two hops: `Some(None)` when adjacent (either
+    /// direction), `Some(Some(via))` through a service on a call chain `a -> via -> b` or
+    /// `b -> via -> a` (the first by name), `None` otherwise.
+    ///
+    /// Two services that merely share a callee (two APIs calling `auth`) or a caller are *not*
+    /// linked: a fault travels along call chains, and hubs would otherwise tie every part of a
+    /// large system together.
     pub fn within_two_hops(&self, a: &str, b: &str) -> Option<Option<&str>> {
         let na = self.both.get(a)?;
         if na.contains(b) {
             return Some(None);
         }
-        let nb = self.both.get(b)?;
-        na.intersection(nb).next().map(|v| Some(v.as_str()))
+        let chain = |x: &str, y: &str| -> Option<&str> {
+            let out = self.out.get(x)?;
+            let inn = self.inn.get(y)?;
+            out.intersection(inn).next().map(String::as_str)
+        };
+        match (chain(a, b), chain(b, a)) {
+            (Some(v), Some(w)) => Some(Some(v.min(w))),
+            (Some(v), None) | (None, Some(v)) => Some(Some(v)),
+            (None, None) => None,
+        }
     }
 
     /// Shortest undirected path from `a` to `b` (both included) of at most `max_hops` edges.
@@ -129,6 +224,15 @@ mod tests {
         assert_eq!(t.within_two_hops("db", "web"), Some(Some("api")));
         assert_eq!(t.within_two_hops("api", "web"), Some(None));
         assert_eq!(t.within_two_hops("web", "disk"), None);
+        // Siblings sharing a callee, or callees sharing a caller, are not linked.
+        let hub = Topology::new(&edges(&[
+            ("a", "auth"),
+            ("b", "auth"),
+            ("a", "x"),
+            ("a", "y"),
+        ]));
+        assert_eq!(hub.within_two_hops("a", "b"), None);
+        assert_eq!(hub.within_two_hops("x", "y"), None);
         assert!(t.calls("web", "api"));
         assert!(!t.calls("api", "web"));
     }

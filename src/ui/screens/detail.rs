@@ -61,6 +61,9 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
             theme.style(Role::Warning),
         ));
     }
+    if let Some(text) = ack_text(app, inc) {
+        first.push(span(format!("  {text}"), theme.style(Role::Muted)));
+    }
     let score = if inc.score.is_finite() {
         format!("{:.2}", inc.score)
     } else {
@@ -83,6 +86,12 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
         ),
     ]);
     let mut why = vec![span("why ranked: ", muted)];
+    let total: f64 = inc
+        .score_parts
+        .iter()
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+        .sum();
     for (i, (name, value)) in inc.score_parts.iter().enumerate() {
         if i > 0 {
             why.push(span(" + ", muted));
@@ -93,6 +102,10 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
             "?".into()
         };
         why.push(span(format!("{name} {v}"), theme.style(Role::Text)));
+        // Each component's share of the score.
+        if value.is_finite() && total > 0.0 {
+            why.push(span(format!(" ({:.0}%)", 100.0 * value / total), muted));
+        }
     }
     vec![Line::from(first), second, Line::from(why)]
 }
@@ -276,6 +289,23 @@ fn chart_section(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, inc: &
     let anomaly = analysis.and_then(|a| a.anomalies.get(id));
     let forecast = analysis.and_then(|a| a.forecasts.get(id));
     chart::render(frame, theme, inner, series, anomaly, forecast);
+}
+
+/// "ACK 12 m (alice)" when all alerts of the incident are acknowledged, "ACK 2/5" when some are;
+/// the age is that of the oldest ack.
+pub fn ack_text(app: &App, inc: &Incident) -> Option<String> {
+    let acks: Vec<&crate::analysis::flap::Ack> = inc
+        .members
+        .iter()
+        .filter_map(|m| app.acks.get(&m.fingerprint))
+        .collect();
+    let oldest = acks.iter().min_by_key(|a| a.at)?;
+    let age = crate::analysis::correlate::gap((app.now - oldest.at).num_seconds().max(0));
+    Some(if acks.len() == inc.members.len() {
+        format!("ACK {age} ({})", oldest.by)
+    } else {
+        format!("ACK {}/{} {age}", acks.len(), inc.members.len())
+    })
 }
 
 #[cfg(test)]

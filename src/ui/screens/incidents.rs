@@ -184,7 +184,10 @@ fn table(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, incidents: &[&
                 cells.push(Cell::from(span(fit(&inc.id, id_w as usize), muted)));
             }
             let flap = inc.members.iter().any(|m| m.flapping);
-            let title = format!("{}{}", inc.title, if flap { " ~flapping" } else { "" });
+            let mut title = format!("{}{}", inc.title, if flap { " ~flapping" } else { "" });
+            if let Some(ack) = super::detail::ack_text(app, inc) {
+                title = format!("[{ack}] {title}");
+            }
             cells.push(Cell::from(span(
                 fit(&title, title_w as usize),
                 theme.style(Role::Text),
