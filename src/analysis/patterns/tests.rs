@@ -343,10 +343,38 @@ fn units_after_a_number_vary_with_it() {
     assert_eq!(a, b);
     assert_eq!(
         m.template(a).unwrap(),
-        "stored block <*> (estimated size <*> <*>, free <*> <*>)"
+        "stored block <*> (estimated size <*>, free <*>)",
+        "a unit joins its number; the punctuation both lines share stays"
     );
     // A plain word that is not a unit stays a constant.
     let c = m.add("stored block rdd_3 (estimated size 7 B, free 2 MB) evicted");
     let d = m.add("stored block rdd_4 (estimated size 7 B, free 2 MB) pinned");
     assert_ne!(c, d);
+}
+
+#[test]
+fn an_optional_group_of_variables_does_not_split_an_event() {
+    let mut m = Miner::new();
+    let a = m.add(
+        "web.example.com:443 close, 474 bytes sent, 4042 bytes (3.94 KB) received, lifetime <1 sec",
+    );
+    let b = m.add("api.example.com:443 close, 14267 bytes (13.9 KB) sent, 36698 bytes (35.8 KB) received, lifetime 48:06");
+    let c = m.add("cdn.example.com:80 close, 343 bytes sent, 312 bytes received, lifetime 00:11");
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(
+        m.template(a).unwrap(),
+        "<*> close, <*> bytes (<*>) sent, <*> bytes (<*>) received, lifetime <*>"
+    );
+    // A group holding a word is part of the message and is not folded.
+    assert_eq!(
+        mask("VM Started (Lifecycle Event)"),
+        "VM Started (Lifecycle Event)"
+    );
+    assert_eq!(
+        mask("pod web-1 restarted (worker-3)"),
+        "pod <*> restarted (<*>)"
+    );
+    // No token before the group: nothing to fold into.
+    assert_eq!(mask("(12 ms) done"), "(<*> ms) done");
 }
