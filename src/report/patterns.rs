@@ -199,7 +199,7 @@ pub fn to_json(mined: &MinedLines) -> serde_json::Result<String> {
             count: p.count,
         })
         .collect();
-    patterns.sort_by(|a, b| b.count.cmp(&a.count));
+    patterns.sort_by_key(|p| std::cmp::Reverse(p.count));
     let report = JsonReport { lines, patterns };
     serde_json::to_string_pretty(&report)
 }
