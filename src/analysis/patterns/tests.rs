@@ -378,3 +378,40 @@ fn an_optional_group_of_variables_does_not_split_an_event() {
     // No token before the group: nothing to fold into.
     assert_eq!(mask("(12 ms) done"), "(<*> ms) done");
 }
+
+#[test]
+fn the_least_recently_used_patterns_are_evicted_at_the_cap() {
+    let mut m = Miner::new();
+    m.set_max_clusters(8);
+    let line = |w: &str| format!("{w} red something happened here");
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+    ];
+    let mut refs = Vec::new();
+    for w in &words[..4] {
+        refs.push(m.add(&line(w)));
+    }
+    // alpha is used again after bravo..delta: of those four it is now the most recent.
+    assert_eq!(m.add(&line("alpha")), refs[0]);
+    for w in &words[4..] {
+        refs.push(m.add(&line(w)));
+    }
+    assert_eq!(m.len(), 8);
+    assert_eq!(m.evicted(), 0);
+    // Three new patterns evict the three least recently used: bravo, charlie, delta.
+    for w in ["india", "juliett", "kilo"] {
+        m.add(&format!("{w} blue other thing entirely now"));
+    }
+    assert_eq!(m.len(), 8);
+    assert_eq!(m.evicted(), 3);
+    assert!(m.template(refs[0]).is_some(), "recently used pattern kept");
+    for r in &refs[1..4] {
+        assert_eq!(m.template(*r), None, "an old pattern was evicted");
+        assert_eq!(m.count(*r), 0);
+    }
+    assert!(refs[4..].iter().all(|r| m.template(*r).is_some()));
+    // A line of an evicted shape starts a new pattern.
+    let again = m.add(&line("bravo"));
+    assert_ne!(again, refs[1]);
+    assert_eq!(m.template(again).unwrap(), line("bravo"));
+}
