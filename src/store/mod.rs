@@ -5,6 +5,7 @@
 //! the thread and joins it.
 
 pub mod chain;
+mod patterns;
 pub mod redact;
 mod rows;
 mod schema;
@@ -15,6 +16,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
+use crate::analysis::patterns::ids::PatternIds;
 use crate::domain::remediation::{RemediationEntry, StoredEntry};
 use redact::Redactor;
 
@@ -93,6 +95,9 @@ enum Request {
     AppendBatch(Vec<RemediationEntry>, Reply<Vec<StoredEntry>>),
     List(Option<String>, Reply<Vec<StoredEntry>>),
     Verify(Reply<VerifyReport>),
+    // Log pattern ids (store::patterns).
+    SavePatternIds(Box<PatternIds>, Reply<()>),
+    LoadPatternIds(Reply<PatternIds>),
     Shutdown,
 }
 
@@ -206,6 +211,16 @@ impl StoreHandle {
         self.call(Request::Verify)
     }
 
+    /// Replaces the stored log pattern ids (known templates and aliases) with `ids`.
+    pub fn save_pattern_ids(&self, ids: PatternIds) -> Result<(), StoreError> {
+        self.call(|reply| Request::SavePatternIds(Box::new(ids), reply))
+    }
+
+    /// The stored log pattern ids (empty in a new database).
+    pub fn load_pattern_ids(&self) -> Result<PatternIds, StoreError> {
+        self.call(Request::LoadPatternIds)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -241,6 +256,12 @@ fn serve(
             }
             Request::Verify(reply) => {
                 let _ = reply.send(rows::verify(&conn, &path));
+            }
+            Request::SavePatternIds(ids, reply) => {
+                let _ = reply.send(patterns::save(&mut conn, &path, &redactor, &ids));
+            }
+            Request::LoadPatternIds(reply) => {
+                let _ = reply.send(patterns::load(&conn, &path));
             }
             Request::Shutdown => break,
         }

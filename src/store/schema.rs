@@ -15,7 +15,7 @@ use super::StoreError;
 pub const APPLICATION_ID: i64 = 0x5047_504C;
 
 /// Migrations in order; `user_version` = how many have run.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3_LOG_PATTERNS];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -77,6 +77,23 @@ ALTER TABLE remediation_log ADD COLUMN duration_ms   INTEGER CHECK (duration_ms 
 ALTER TABLE remediation_log ADD COLUMN output_digest TEXT    CHECK (length(output_digest) = 64);
 ALTER TABLE remediation_log ADD COLUMN output_bytes  INTEGER CHECK (output_bytes >= 0);
 ALTER TABLE remediation_log ADD COLUMN checks        TEXT;
+"#;
+
+/// Log pattern ids that survive restarts (`store::patterns`): known templates and the
+/// aliases of ids whose template generalised.
+const V3_LOG_PATTERNS: &str = r#"
+CREATE TABLE log_patterns (
+    id            TEXT    PRIMARY KEY,
+    service       TEXT,
+    template      TEXT    NOT NULL,
+    first_seen_ns INTEGER NOT NULL,
+    last_seen_ns  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE log_pattern_aliases (
+    old_id TEXT PRIMARY KEY,
+    new_id TEXT NOT NULL
+) STRICT;
 "#;
 
 /// Opens `path`, creating parent directories and the schema as needed.
