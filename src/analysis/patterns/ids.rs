@@ -247,12 +247,12 @@ mod tests {
         let disk = summary("api", "disk full", 7);
         assert!(ids.observe(&[alice.clone(), disk.clone()], 10).is_empty());
         // Next poll, same templates: nothing changes but the last-seen time.
-        assert!(ids.observe(&[alice.clone()], 20).is_empty());
+        assert!(ids.observe(std::slice::from_ref(&alice), 20).is_empty());
         assert_eq!(ids.known().count(), 2);
         assert_eq!(ids.resolve(&alice.id), alice.id);
         // The word turns out to vary.
         let any = summary("api", "user <*> logged in", 15);
-        let added = ids.observe(&[any.clone()], 30);
+        let added = ids.observe(std::slice::from_ref(&any), 30);
         assert_eq!(added, vec![(alice.id.clone(), any.id.clone())]);
         assert_eq!(ids.resolve(&alice.id), any.id);
         assert_eq!(ids.resolve(&disk.id), disk.id);
@@ -263,9 +263,9 @@ mod tests {
         );
         // Another service's template is never aliased.
         let other = summary("web", "user bob logged in", 1);
-        ids.observe(&[other.clone()], 40);
+        ids.observe(std::slice::from_ref(&other), 40);
         let more = summary("api", "user <*> logged <*>", 1);
-        ids.observe(&[more.clone()], 50);
+        ids.observe(std::slice::from_ref(&more), 50);
         assert_eq!(ids.resolve(&alice.id), more.id, "chains are followed");
         assert_eq!(ids.resolve(&other.id), other.id);
         // Rebuilt from its parts (as after a restart), it answers the same.
