@@ -85,6 +85,7 @@ const MAX_CORE_BYTES: usize = 64;
 const MAX_EXAMPLE_CHARS: usize = 300;
 const NS: i128 = 1_000_000_000;
 
+pub mod change;
 pub mod ids;
 mod mask;
 mod miner;
