@@ -2,7 +2,8 @@
 //!
 //! Contract:
 //! * Input is read as bytes and split on `\n` (a trailing `\r` is dropped); bytes that are not
-//!   UTF-8 become U+FFFD before mining. `-` reads standard input.
+//!   UTF-8 become U+FFFD before mining, and a note on stderr says how many lines had them.
+//!   `-` reads standard input.
 //! * Every non-empty line goes to one [`Miner`] with its default settings. A line's pattern is
 //!   its cluster's template **after all lines were read** (templates generalise as lines
 //!   arrive), and `pattern_id` is [`pattern_id`]`(None, template)`.
@@ -58,13 +59,25 @@ impl MinedLines {
 
 /// Reads `input` (`-` = stdin), mines it and renders it in `format`.
 pub fn run(input: &Path, format: PatternsFormat) -> anyhow::Result<String> {
-    let lines = if input.as_os_str() == "-" {
-        read_lines(std::io::stdin().lock()).context("cannot read standard input")?
+    let (lines, invalid) = if input.as_os_str() == "-" {
+        read_lines_counting(std::io::stdin().lock()).context("cannot read standard input")?
     } else {
         let file = std::fs::File::open(input)
             .with_context(|| format!("cannot read input file {}", input.display()))?;
-        read_lines(file).with_context(|| format!("cannot read input file {}", input.display()))?
+        read_lines_counting(file)
+            .with_context(|| format!("cannot read input file {}", input.display()))?
     };
+    if invalid > 0 {
+        let name = if input.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            input.display().to_string()
+        };
+        eprintln!(
+            "note: {invalid} line(s) of {name} were not valid UTF-8; the invalid bytes were \
+             replaced with U+FFFD before mining"
+        );
+    }
     let mined = mine_lines(&lines);
     Ok(match format {
         PatternsFormat::Csv => to_csv(&mined),
@@ -75,7 +88,13 @@ pub fn run(input: &Path, format: PatternsFormat) -> anyhow::Result<String> {
 /// Splits `reader` into lines on `\n`, dropping one trailing `\r` per line and converting
 /// invalid UTF-8 lossily (U+FFFD). A final newline does not start an extra line.
 pub fn read_lines(reader: impl Read) -> std::io::Result<Vec<String>> {
+    read_lines_counting(reader).map(|(lines, _)| lines)
+}
+
+/// [`read_lines`], also counting the lines that were not valid UTF-8.
+pub fn read_lines_counting(reader: impl Read) -> std::io::Result<(Vec<String>, usize)> {
     let mut out = Vec::new();
+    let mut invalid = 0;
     for bytes in BufReader::new(reader).split(b'\n') {
         let mut bytes = bytes?;
         if bytes.last() == Some(&b'\r') {
@@ -83,10 +102,13 @@ pub fn read_lines(reader: impl Read) -> std::io::Result<Vec<String>> {
         }
         out.push(match String::from_utf8(bytes) {
             Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            Err(e) => {
+                invalid += 1;
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
         });
     }
-    Ok(out)
+    Ok((out, invalid))
 }
 
 /// Mines `lines` with one [`Miner`] and returns, per line, its final pattern (see
