@@ -116,7 +116,7 @@ fn baseline_rate(history: &[u64]) -> f64 {
         let mut sorted = history.to_vec();
         sorted.sort_unstable();
         let mid = sorted.len() / 2;
-        if sorted.len() % 2 == 0 {
+        if sorted.len().is_multiple_of(2) {
             (sorted[mid - 1] + sorted[mid]) as f64 / 2.0
         } else {
             sorted[mid] as f64
