@@ -33,6 +33,7 @@ pub enum Action {
     Silence,
     ExpireSilence,
     Export,
+    ToggleFollow,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.

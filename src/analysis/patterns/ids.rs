@@ -188,6 +188,45 @@ pub fn generalizes(general: &str, specific: &str) -> bool {
     }
 }
 
+/// Whether raw `line` is an instance of `template`, and if so the line with whitespace runs
+/// as single spaces and the byte ranges in it that the template's `<*>`s stand for (for
+/// highlighting). A folded group (` (<*>)`) may be absent from the line.
+pub fn variable_spans(template: &str, line: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let t = template.split_whitespace().collect::<Vec<_>>().join(" ");
+    let l = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let spans = glob_spans(&t, &l).or_else(|| {
+        let bare = t.replace(" (<*>)", "").replace(" [<*>]", "");
+        (bare != t).then(|| glob_spans(&bare, &l)).flatten()
+    })?;
+    Some((l, spans))
+}
+
+/// [`glob`], returning what each wildcard matched (leftmost, shortest for the middle ones).
+fn glob_spans(pattern: &str, text: &str) -> Option<Vec<(usize, usize)>> {
+    let parts: Vec<&str> = pattern.split(WILDCARD).collect();
+    let (first, rest) = parts.split_first()?;
+    if !text.starts_with(first) {
+        return None;
+    }
+    let mut at = first.len();
+    let Some((last, middle)) = rest.split_last() else {
+        return (at == text.len()).then(Vec::new);
+    };
+    let mut spans = Vec::new();
+    for part in middle {
+        // An empty part between two wildcards: the first takes nothing more.
+        let found = text.get(at..)?.find(part)?;
+        spans.push((at, at + found));
+        at += found + part.len();
+    }
+    let end = text.len().checked_sub(last.len())?;
+    if end < at || !text.ends_with(last) {
+        return None;
+    }
+    spans.push((at, end));
+    Some(spans)
+}
+
 /// `*`-style matching with `<*>` as the wildcard (greedy with backtracking to the last star).
 fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split(WILDCARD).collect();
@@ -227,6 +266,30 @@ mod tests {
             surge_ratio: 1.0,
             examples: Vec::new(),
         }
+    }
+
+    #[test]
+    fn variable_parts_of_a_raw_line() {
+        let (l, spans) = variable_spans(
+            "user <*> logged in from <*>",
+            "user  alice logged in from 10.0.0.1",
+        )
+        .expect("matches");
+        assert_eq!(l, "user alice logged in from 10.0.0.1");
+        let parts: Vec<&str> = spans.iter().map(|(a, b)| &l[*a..*b]).collect();
+        assert_eq!(parts, ["alice", "10.0.0.1"]);
+        let (l, spans) =
+            variable_spans("<*> bytes (<*>) sent", "474 bytes sent").expect("optional");
+        assert_eq!(&l[spans[0].0..spans[0].1], "474");
+        assert_eq!(
+            variable_spans("user <*> logged in", "user bob logged out"),
+            None
+        );
+        assert_eq!(
+            variable_spans("disk full", "disk full").map(|x| x.1),
+            Some(vec![])
+        );
+        assert_eq!(variable_spans("disk full", "disk fuller"), None);
     }
 
     #[test]
