@@ -10,6 +10,17 @@
 //!   hex characters with a digit), UUIDs, IPv6, `host:port`, URLs, paths, e-mail addresses,
 //!   identifiers with numeric or digit-heavy parts (`worker-3`, `api-7d9f8c6b5-x2x9k`),
 //!   single-word quoted values after `=` (`user="alice"`), and cores over 64 bytes.
+//! * **Folds.** A unit of measure right after a masked number joins it (`512 KB` is one
+//!   `<*> KB` token); a bracketed group of at most four words that are all variables (or units
+//!   after one), such as `(1.16 KB)` or `[worker-3]`, folds into the token before it and
+//!   renders as ` (<*>)`. Lines with and without such an optional group then have the same
+//!   token count, so length routing does not split one message (Proxifier's `close` event).
+//! * **Speed.** Tokens borrow from the line; the masked line is looked up in a bounded cache of
+//!   shapes already seen, so an exact repeat after masking skips clustering (see `miner.rs`).
+//! * **Memory.** A [`Miner`] keeps at most [`MAX_CLUSTERS`] live patterns and evicts the least
+//!   recently used eighth when a new one would pass that; [`summarize`] keeps
+//!   [`MAX_EXAMPLES`] lines per pattern. [`ids::PatternIds`] (persisted by the store) is
+//!   bounded too. [`change::detect`] flags NEW / SURGE / VANISHED per interval.
 //! * **Clustering.** Drain with a shallow tree: masked lines are routed by token count and
 //!   first token (at most [`MAX_CHILDREN`] distinct first tokens per count, then a shared
 //!   `<*>` branch; a second level, as in Drain, would split `user alice …` from `user bob …`

@@ -415,3 +415,33 @@ fn the_least_recently_used_patterns_are_evicted_at_the_cap() {
     assert_ne!(again, refs[1]);
     assert_eq!(m.template(again).unwrap(), line("bravo"));
 }
+
+#[test]
+fn ids_are_stable_across_polls_with_different_values() {
+    // Two polls of the same messages with other numbers, ids and users: same ids.
+    let poll = |k: i64| {
+        let lines: Vec<(i64, String)> = (0..30)
+            .map(|i| {
+                let n = i + k * 1000;
+                let l = if i % 2 == 0 {
+                    format!("GET /api/orders/{n} 200 in {}ms", n % 97)
+                } else {
+                    format!(
+                        "worker-{} wrote {n} bytes (1.{} KB) to /var/data/{n}.log",
+                        n % 7,
+                        n % 9
+                    )
+                };
+                (NOW + k * MIN - i * 1_000_000_000, l)
+            })
+            .collect();
+        let out = summarize(&[stream("api", &as_refs(&lines))], NOW + k * MIN);
+        let mut ids: Vec<(String, String)> = out.into_iter().map(|p| (p.template, p.id)).collect();
+        ids.sort();
+        ids
+    };
+    let first = poll(0);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first, poll(7));
+    assert_eq!(first, poll(123));
+}
