@@ -143,3 +143,44 @@ fn a_pattern_gone_from_the_analysis_says_so() {
     assert!(shown.contains("no longer in the analysis"), "{shown}");
     assert!(app.pattern_lines().is_empty());
 }
+
+#[test]
+fn a_steady_pattern_that_stopped_joins_the_incident_timeline() {
+    let mut app = sample_app();
+    let Some(analysis) = app.analysis.as_mut() else {
+        panic!("fixture has an analysis");
+    };
+    let incident = analysis.incidents[0].clone();
+    let service = incident.services[0].clone();
+    let p = &mut analysis.patterns[0];
+    p.service = Some(service.clone());
+    p.is_new = false;
+    p.is_surge = false;
+    // 50 intervals of about 6 lines, then 10 empty ones.
+    p.buckets = (0..60)
+        .map(|i| if i < 50 { 5 + (i % 3) } else { 0 })
+        .collect();
+    let template = p.template.clone();
+    let bucket_secs = p.bucket_secs;
+    let analysis = app.analysis.clone().unwrap_or_default();
+    let t = pagerpilot::report::timeline::build(&incident, &app.data.alerts, &[], &analysis, &[]);
+    let stopped: Vec<_> = t
+        .events
+        .iter()
+        .filter(|e| e.text.starts_with("log pattern stopped"))
+        .collect();
+    assert_eq!(stopped.len(), 1, "{:?}", t.events);
+    assert!(stopped[0].text.contains(&template) && stopped[0].text.contains(&service));
+    assert_eq!(
+        stopped[0].at,
+        analysis.generated_at - chrono::Duration::seconds(10 * bucket_secs)
+    );
+    // Still flowing: no such event.
+    let mut flowing = analysis.clone();
+    flowing.patterns[0].buckets = vec![6; 60];
+    let t = pagerpilot::report::timeline::build(&incident, &app.data.alerts, &[], &flowing, &[]);
+    assert!(t
+        .events
+        .iter()
+        .all(|e| !e.text.starts_with("log pattern stopped")));
+}
