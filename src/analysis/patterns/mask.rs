@@ -37,10 +37,13 @@ impl<'a> Piece<'a> {
         }
     }
 
+    /// A masked token; brackets and punctuation longer than [`MAX_FRAME_BYTES`] are dropped
+    /// so no token (and no template) grows with the line.
     fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
+        let cap = |s: &'a str| if s.len() > MAX_FRAME_BYTES { "" } else { s };
         Piece {
-            pre,
-            post,
+            pre: cap(pre),
+            post: cap(post),
             masked: true,
             glued,
             group: 0,
@@ -146,6 +149,11 @@ pub(super) fn render_pieces(pieces: &[Piece], out: &mut String) {
         }
     }
 }
+
+/// Longest bracket/punctuation run kept around a `<*>`.
+const MAX_FRAME_BYTES: usize = 16;
+/// Longest piece kept verbatim.
+const MAX_PLAIN_BYTES: usize = 4 * MAX_CORE_BYTES;
 
 /// Most words a bracketed group may span to be folded.
 const MAX_GROUP_WORDS: usize = 4;
@@ -302,6 +310,10 @@ fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
     let (lead, core, trail) = peel(body);
     let quoted = (lead.ends_with('"') && trail.starts_with('"'))
         || (lead.ends_with('\'') && trail.starts_with('\''));
+    if piece.len() > MAX_PLAIN_BYTES {
+        // Only long runs of punctuation get here (a longer core is masked below anyway).
+        return Piece::masked("", "", glued);
+    }
     if core.is_empty() && !quoted {
         return Piece::plain(piece, glued);
     }

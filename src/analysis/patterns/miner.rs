@@ -15,6 +15,8 @@ use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD}
 
 /// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
 const CACHE_ENTRIES: usize = 8_192;
+/// Longer masked lines are not cached (so the cache stays under ~8 MB).
+const CACHE_KEY_BYTES: usize = 1_024;
 
 /// A small, fast, non-cryptographic hasher (FxHash's mixing step) for the miner's maps. Keys
 /// are log text, so a hostile source could force collisions; that costs speed, never
@@ -173,10 +175,12 @@ impl Miner {
             }
             _ => {
                 let r = self.add_pieces(&pieces, weight);
-                if self.cache.len() >= CACHE_ENTRIES {
-                    self.cache.clear();
+                if self.key.len() <= CACHE_KEY_BYTES {
+                    if self.cache.len() >= CACHE_ENTRIES {
+                        self.cache.clear();
+                    }
+                    self.cache.insert(self.key.clone(), r.0);
                 }
-                self.cache.insert(self.key.clone(), r.0);
                 r
             }
         };

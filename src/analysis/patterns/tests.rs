@@ -445,3 +445,13 @@ fn ids_are_stable_across_polls_with_different_values() {
     assert_eq!(first, poll(7));
     assert_eq!(first, poll(123));
 }
+
+#[test]
+fn long_punctuation_runs_do_not_grow_tokens() {
+    let parens = "(".repeat(100_000);
+    assert_eq!(mask(&format!("{parens}x)")), "<*>");
+    let framed = format!("{}42{}", "[".repeat(50), "]".repeat(50));
+    assert_eq!(mask(&format!("got {framed} ok")), "got <*> ok");
+    // Short frames stay.
+    assert_eq!(mask("got [42] ok"), "got [<*>] ok");
+}
