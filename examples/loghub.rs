@@ -71,9 +71,8 @@ fn score_system(system: &str, file: &Path) -> Result<Row, String> {
     let started = Instant::now();
     let mined = mine_lines(&content);
     let mining = started.elapsed();
-    let predicted: Vec<&str> = mined
-        .iter()
-        .map(|(id, _)| id.as_deref().unwrap_or(""))
+    let predicted: Vec<&str> = (0..mined.lines.len())
+        .map(|i| mined.id(i).unwrap_or(""))
         .collect();
     let truth: Vec<&str> = truth.iter().map(String::as_str).collect();
     let (precision, recall, f1) = pairwise_f1(&truth, &predicted);

@@ -81,12 +81,41 @@ fn empty_lines_keep_their_number_with_empty_fields() {
 #[test]
 fn invalid_utf8_is_replaced_not_fatal() {
     let env = Env::new();
-    let input = write(&env, "bad.log", b"caf\xe9 opened\xff\xfe now\nok line\n");
+    let input = write(
+        &env,
+        "bad.log",
+        b"caf\xe9 opened\xff\xfe now\nok line\n\xc3\x28 again\n",
+    );
+    let out = env.run(&["patterns", "--input", input.to_str().expect("utf-8 path")]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    let rows = rows(&text);
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].2.contains('\u{fffd}'), "{text}");
+    assert!(rows[0].1.starts_with('P'));
+    assert_eq!(rows[1].2, "ok line");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2 line(s)") && err.contains("bad.log") && err.contains("U+FFFD"),
+        "{err}"
+    );
+    // Valid input: no note.
+    let good = write(&env, "good.log", b"fine\n");
+    let out = env.run(&["patterns", "--input", good.to_str().expect("utf-8 path")]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("UTF-8"));
+}
+
+#[test]
+fn whitespace_only_lines_and_crlf_are_empty_rows() {
+    let env = Env::new();
+    let input = write(&env, "ws.log", b"a b c\r\n   \r\n\t\nd e f\r\n");
     let out = patterns(&env, &input, "csv");
     let rows = rows(&out);
-    assert_eq!(rows.len(), 2, "{out}");
-    assert!(rows[0].2.contains('\u{fffd}'), "{out}");
-    assert!(rows[0].1.starts_with('P'));
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!((rows[1].1.as_str(), rows[1].2.as_str()), ("", ""));
+    assert_eq!((rows[2].1.as_str(), rows[2].2.as_str()), ("", ""));
+    assert_eq!(rows[0].2, "a b c", "no stray \\r");
+    assert_eq!(rows[3].0, "4");
 }
 
 #[test]

@@ -35,6 +35,7 @@ pub enum Action {
     Export,
     /// Acknowledge the incident's alerts until each resolves.
     Ack,
+    ToggleFollow,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.

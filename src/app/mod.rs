@@ -47,8 +47,14 @@ impl View {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Screen {
     List(View),
-    Detail { incident_id: String },
+    Detail {
+        incident_id: String,
+    },
     Stepper,
+    /// The logs pane of one log pattern (by id): its raw lines.
+    Logs {
+        pattern_id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,6 +274,8 @@ pub struct App {
     pub runs: BTreeMap<u64, remediate::RunContext>,
     /// The operator was told that quitting now kills running commands.
     pub quit_warned: bool,
+    /// Logs pane: keep the newest lines in view.
+    pub follow: bool,
     pub next_request: u64,
     pub should_quit: bool,
 }
@@ -302,6 +310,7 @@ impl App {
             log: Vec::new(),
             notice: None,
             keymap,
+            follow: true,
             operator: String::from("operator"),
             display_name: None,
             host: String::from("localhost"),
@@ -327,6 +336,7 @@ impl App {
             Screen::List(View::Log) => Layer::Log,
             Screen::Detail { .. } => Layer::Detail,
             Screen::Stepper => Layer::Stepper,
+            Screen::Logs { .. } => Layer::Patterns,
         }
     }
 
@@ -384,6 +394,43 @@ impl App {
             .collect()
     }
 
+    /// The pattern whose logs pane is open, if it still exists (ids follow generalisation
+    /// only through the store's registry; a pattern gone from the analysis closes the pane).
+    pub fn open_pattern(&self) -> Option<&crate::analysis::PatternSummary> {
+        let Screen::Logs { pattern_id } = &self.screen else {
+            return None;
+        };
+        self.analysis
+            .as_ref()?
+            .patterns
+            .iter()
+            .find(|p| &p.id == pattern_id)
+    }
+
+    /// Raw lines of the open pattern (its service's streams, lines that fit the template),
+    /// oldest first, after the logs pane's filter: (timestamp ns, line with single spaces,
+    /// byte ranges of the variable parts).
+    pub fn pattern_lines(&self) -> Vec<RawLine> {
+        let Some(p) = self.open_pattern() else {
+            return Vec::new();
+        };
+        let filter = self.filter(LIST_LOGLINES).to_lowercase();
+        let mut out: Vec<RawLine> = self
+            .data
+            .logs
+            .iter()
+            .filter(|s| s.service() == p.service.as_deref())
+            .flat_map(|s| s.entries.iter())
+            .filter(|e| filter.is_empty() || e.line.to_lowercase().contains(&filter))
+            .filter_map(|e| {
+                crate::analysis::patterns::ids::variable_spans(&p.template, &e.line)
+                    .map(|(l, spans)| (e.ts_ns, l, spans))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        out
+    }
+
     /// Remediation log rows after the filter, newest last.
     pub fn visible_log(&self) -> Vec<&StoredEntry> {
         let filter = self.filter(LIST_LOG).to_lowercase();
@@ -409,7 +456,7 @@ impl App {
         let id = match &self.screen {
             Screen::Detail { incident_id } => incident_id.as_str(),
             Screen::Stepper => self.stepper.as_ref()?.incident_id.as_str(),
-            Screen::List(_) => return None,
+            Screen::List(_) | Screen::Logs { .. } => return None,
         };
         self.analysis
             .as_ref()?
@@ -431,6 +478,12 @@ pub const LIST_INCIDENTS: &str = "incidents";
 pub const LIST_PATTERNS: &str = "patterns";
 pub const LIST_LOG: &str = "log";
 pub const LIST_RUNBOOKS: &str = "runbooks";
+/// Raw lines in the logs pane.
+pub const LIST_LOGLINES: &str = "loglines";
+
+/// A raw line of a log pattern: timestamp (ns), the line with single spaces, and the byte
+/// ranges of its variable parts.
+pub type RawLine = (i64, String, Vec<(usize, usize)>);
 
 fn incident_text(i: &Incident) -> String {
     let mut text = format!("{} {} {}", i.id, i.title, i.services.join(" "));

@@ -348,6 +348,7 @@ fn list_key(screen: &Screen) -> &'static str {
         Screen::List(View::Patterns) => LIST_PATTERNS,
         Screen::List(View::Log) => LIST_LOG,
         Screen::Detail { .. } | Screen::Stepper => LIST_RUNBOOKS,
+        Screen::Logs { .. } => crate::app::LIST_LOGLINES,
     }
 }
 
@@ -359,6 +360,7 @@ fn list_len(app: &App) -> usize {
         Screen::List(View::Log) => app.visible_log().len(),
         Screen::Detail { .. } => app.open_incident().map_or(0, |i| i.runbooks.len()),
         Screen::Stepper => app.stepper.as_ref().map_or(0, |s| s.steps.len()),
+        Screen::Logs { .. } => app.pattern_lines().len(),
     }
 }
 
@@ -386,7 +388,7 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     None => Screen::List(app.view),
                 };
             }
-            Screen::Detail { .. } => app.screen = Screen::List(app.view),
+            Screen::Detail { .. } | Screen::Logs { .. } => app.screen = Screen::List(app.view),
             Screen::List(_) => {
                 let key = list_key(&app.screen);
                 app.filters.remove(key);
@@ -394,7 +396,7 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::Open => return open(app),
         Action::Filter => {
-            if matches!(app.screen, Screen::List(_)) {
+            if matches!(app.screen, Screen::List(_) | Screen::Logs { .. }) {
                 let current = app.filter(list_key(&app.screen)).to_string();
                 app.overlay = Some(Overlay::Filter(current));
             }
@@ -424,6 +426,11 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Silence => return silence::propose(app),
         Action::ExpireSilence => return silence::propose_expire(app),
         Action::Ack => return ack(app),
+        Action::ToggleFollow => {
+            if matches!(app.screen, Screen::Logs { .. }) {
+                app.follow = !app.follow;
+            }
+        }
         Action::Export => {
             if let Some(incident) = app.open_incident() {
                 return vec![Effect::Export {
@@ -522,6 +529,17 @@ fn open(app: &mut App) -> Vec<Effect> {
             }
         }
         Screen::Detail { .. } => open_runbook(app),
+        Screen::List(View::Patterns) => {
+            let selected = app
+                .visible_patterns()
+                .get(app.selected(LIST_PATTERNS))
+                .map(|p| p.id.clone());
+            if let Some(pattern_id) = selected {
+                app.screen = Screen::Logs { pattern_id };
+                app.filters.remove(crate::app::LIST_LOGLINES);
+                app.selected.insert(crate::app::LIST_LOGLINES, 0);
+            }
+        }
         _ => {}
     }
     Vec::new()

@@ -2,7 +2,8 @@
 //!
 //! Contract:
 //! * Input is read as bytes and split on `\n` (a trailing `\r` is dropped); bytes that are not
-//!   UTF-8 become U+FFFD before mining. `-` reads standard input.
+//!   UTF-8 become U+FFFD before mining, and a note on stderr says how many lines had them.
+//!   `-` reads standard input.
 //! * Every non-empty line goes to one [`Miner`] with its default settings. A line's pattern is
 //!   its cluster's template **after all lines were read** (templates generalise as lines
 //!   arrive), and `pattern_id` is [`pattern_id`]`(None, template)`.
@@ -24,18 +25,59 @@ use serde::Serialize;
 use crate::analysis::patterns::{pattern_id, Miner, PatternRef};
 use crate::cli::PatternsFormat;
 
-/// One input line's result: `(pattern_id, template)`, both `None` for an empty line.
-pub type Mined = (Option<String>, Option<String>);
+/// The result of mining a list of lines: per line the index of its pattern in `patterns`
+/// (`None` for an empty line), and the patterns with their final template, id and count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MinedLines {
+    pub lines: Vec<Option<usize>>,
+    pub patterns: Vec<MinedPattern>,
+}
+
+/// One pattern of [`MinedLines`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinedPattern {
+    pub id: String,
+    pub template: String,
+    pub count: u64,
+}
+
+impl MinedLines {
+    /// The pattern of line `i` (0-based), if the line was not empty.
+    pub fn pattern(&self, i: usize) -> Option<&MinedPattern> {
+        self.lines
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|p| self.patterns.get(p))
+    }
+
+    /// The pattern id of line `i` (0-based), if the line was not empty.
+    pub fn id(&self, i: usize) -> Option<&str> {
+        self.pattern(i).map(|p| p.id.as_str())
+    }
+}
 
 /// Reads `input` (`-` = stdin), mines it and renders it in `format`.
 pub fn run(input: &Path, format: PatternsFormat) -> anyhow::Result<String> {
-    let lines = if input.as_os_str() == "-" {
-        read_lines(std::io::stdin().lock()).context("cannot read standard input")?
+    let (lines, invalid) = if input.as_os_str() == "-" {
+        read_lines_counting(std::io::stdin().lock()).context("cannot read standard input")?
     } else {
         let file = std::fs::File::open(input)
             .with_context(|| format!("cannot read input file {}", input.display()))?;
-        read_lines(file).with_context(|| format!("cannot read input file {}", input.display()))?
+        read_lines_counting(file)
+            .with_context(|| format!("cannot read input file {}", input.display()))?
     };
+    if invalid > 0 {
+        let name = if input.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            input.display().to_string()
+        };
+        eprintln!(
+            "note: {invalid} line(s) of {name} were not valid UTF-8; the invalid bytes were \
+             replaced with U+FFFD before mining"
+        );
+    }
     let mined = mine_lines(&lines);
     Ok(match format {
         PatternsFormat::Csv => to_csv(&mined),
@@ -46,7 +88,13 @@ pub fn run(input: &Path, format: PatternsFormat) -> anyhow::Result<String> {
 /// Splits `reader` into lines on `\n`, dropping one trailing `\r` per line and converting
 /// invalid UTF-8 lossily (U+FFFD). A final newline does not start an extra line.
 pub fn read_lines(reader: impl Read) -> std::io::Result<Vec<String>> {
+    read_lines_counting(reader).map(|(lines, _)| lines)
+}
+
+/// [`read_lines`], also counting the lines that were not valid UTF-8.
+pub fn read_lines_counting(reader: impl Read) -> std::io::Result<(Vec<String>, usize)> {
     let mut out = Vec::new();
+    let mut invalid = 0;
     for bytes in BufReader::new(reader).split(b'\n') {
         let mut bytes = bytes?;
         if bytes.last() == Some(&b'\r') {
@@ -54,45 +102,71 @@ pub fn read_lines(reader: impl Read) -> std::io::Result<Vec<String>> {
         }
         out.push(match String::from_utf8(bytes) {
             Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            Err(e) => {
+                invalid += 1;
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
         });
     }
-    Ok(out)
+    Ok((out, invalid))
 }
 
-/// Mines `lines` with one [`Miner`] and returns, per line, its final pattern id and template
-/// (`None` for empty lines). The CLI and the LogHub harness both use this.
-pub fn mine_lines(lines: &[String]) -> Vec<Mined> {
+/// Mines `lines` with one [`Miner`] and returns, per line, its final pattern (see
+/// [`MinedLines`]). The miner keeps every pattern here (no eviction): the lines are in memory
+/// anyway. The CLI, the LogHub harness and the bench use this.
+pub fn mine_lines<S: AsRef<str>>(lines: &[S]) -> MinedLines {
     let mut miner = Miner::new();
+    miner.set_max_clusters(usize::MAX);
     let refs: Vec<Option<PatternRef>> = lines
         .iter()
-        .map(|l| (!l.trim().is_empty()).then(|| miner.add(l)))
-        .collect();
-    let mut finals: HashMap<PatternRef, (String, String)> = HashMap::new();
-    refs.into_iter()
-        .map(|r| {
-            let Some(r) = r else {
-                return (None, None);
-            };
-            let (id, template) = finals.entry(r).or_insert_with(|| {
-                let template = miner.template(r).unwrap_or_default();
-                (pattern_id(None, &template), template)
-            });
-            (Some(id.clone()), Some(template.clone()))
+        .map(|l| {
+            let l = l.as_ref();
+            (!l.trim().is_empty()).then(|| miner.add(l))
         })
-        .collect()
+        .collect();
+    // Final pattern per resolved ref, and patterns by id (merged templates can coincide).
+    let mut index: HashMap<PatternRef, usize> = HashMap::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut patterns: Vec<MinedPattern> = Vec::new();
+    let lines = refs
+        .into_iter()
+        .map(|r| {
+            let r = miner.resolve(r?);
+            let p = *index.entry(r).or_insert_with(|| {
+                let template = miner.template(r).unwrap_or_default();
+                let id = pattern_id(None, &template);
+                *by_id.entry(id.clone()).or_insert_with(|| {
+                    patterns.push(MinedPattern {
+                        id,
+                        template,
+                        count: 0,
+                    });
+                    patterns.len() - 1
+                })
+            });
+            if let Some(pat) = patterns.get_mut(p) {
+                pat.count += 1;
+            }
+            Some(p)
+        })
+        .collect();
+    MinedLines { lines, patterns }
 }
 
 /// `line,pattern_id,template` with a header row.
-pub fn to_csv(mined: &[Mined]) -> String {
+pub fn to_csv(mined: &MinedLines) -> String {
     let mut out = String::from("line,pattern_id,template\n");
-    for (i, (id, template)) in mined.iter().enumerate() {
-        out.push_str(&format!(
-            "{},{},{}\n",
-            i + 1,
-            csv_field(id.as_deref().unwrap_or("")),
-            csv_field(template.as_deref().unwrap_or(""))
-        ));
+    // Quote each pattern's fields once.
+    let fields: Vec<(String, String)> = mined
+        .patterns
+        .iter()
+        .map(|p| (csv_field(&p.id), csv_field(&p.template)))
+        .collect();
+    for (i, p) in mined.lines.iter().enumerate() {
+        let (id, template) = p
+            .and_then(|p| fields.get(p))
+            .map_or(("", ""), |(a, b)| (a.as_str(), b.as_str()));
+        out.push_str(&format!("{},{id},{template}\n", i + 1));
     }
     out
 }
@@ -126,40 +200,29 @@ struct JsonReport<'a> {
 }
 
 /// The JSON form (see the module docs).
-pub fn to_json(mined: &[Mined]) -> serde_json::Result<String> {
+pub fn to_json(mined: &MinedLines) -> serde_json::Result<String> {
     let lines = mined
+        .lines
         .iter()
         .enumerate()
-        .map(|(i, (id, _))| JsonLine {
+        .map(|(i, _)| JsonLine {
             line: i + 1,
-            pattern_id: id.as_deref(),
+            pattern_id: mined.id(i),
         })
         .collect();
-    // pattern id -> (first line index, pattern)
-    let mut by_id: HashMap<&str, (usize, JsonPattern)> = HashMap::new();
-    for (i, (id, template)) in mined.iter().enumerate() {
-        let (Some(id), Some(template)) = (id, template) else {
-            continue;
-        };
-        by_id
-            .entry(id)
-            .or_insert_with(|| {
-                let p = JsonPattern {
-                    pattern_id: id,
-                    template,
-                    count: 0,
-                };
-                (i, p)
-            })
-            .1
-            .count += 1;
-    }
-    let mut patterns: Vec<(usize, JsonPattern)> = by_id.into_values().collect();
-    patterns.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
-    let report = JsonReport {
-        lines,
-        patterns: patterns.into_iter().map(|(_, p)| p).collect(),
-    };
+    // Patterns are numbered in order of their first line, so a stable sort by count keeps
+    // "then by first line" for ties.
+    let mut patterns: Vec<JsonPattern> = mined
+        .patterns
+        .iter()
+        .map(|p| JsonPattern {
+            pattern_id: &p.id,
+            template: &p.template,
+            count: p.count,
+        })
+        .collect();
+    patterns.sort_by_key(|p| std::cmp::Reverse(p.count));
+    let report = JsonReport { lines, patterns };
     serde_json::to_string_pretty(&report)
 }
 
@@ -202,13 +265,17 @@ mod tests {
         .collect();
         let mined = mine_lines(&lines);
         assert_eq!(
-            mined[0], mined[1],
+            mined.lines[0], mined.lines[1],
             "the first line gets the generalised template"
         );
-        assert_eq!(mined[0], mined[6]);
-        assert_eq!(mined[0].1.as_deref(), Some("user <*> logged in"));
-        assert_eq!(mined[2], (None, None));
-        assert_ne!(mined[3].0, mined[0].0);
+        assert_eq!(mined.lines[0], mined.lines[6]);
+        assert_eq!(
+            mined.pattern(0).map(|p| p.template.as_str()),
+            Some("user <*> logged in")
+        );
+        assert_eq!(mined.lines[2], None);
+        assert_eq!(mined.id(2), None);
+        assert_ne!(mined.id(3), mined.id(0));
         let json: serde_json::Value =
             serde_json::from_str(&to_json(&mined).unwrap_or_default()).unwrap_or_default();
         assert_eq!(json["patterns"][0]["count"], 5);

@@ -135,6 +135,26 @@ pub fn build(
                 ),
             });
         }
+        // A steady pattern of the incident's services that stopped (patterns::change).
+        let vanished = crate::analysis::patterns::change::detect(&p.buckets)
+            .filter(|c| c.kind == crate::analysis::patterns::change::ChangeKind::Vanished);
+        if let (true, Some(c)) = (ours, vanished) {
+            let empty = p.buckets.iter().rev().take_while(|&&b| b == 0).count() as i64;
+            let at = analysis.generated_at - chrono::Duration::seconds(empty * p.bucket_secs);
+            if at >= window_start {
+                events.push(TimelineEvent {
+                    at,
+                    kind: EventKind::LogPattern,
+                    text: format!(
+                        "log pattern stopped on {}: {} (was about {:.0} per {} s)",
+                        p.service.as_deref().unwrap_or("-"),
+                        p.template,
+                        c.expected,
+                        p.bucket_secs
+                    ),
+                });
+            }
+        }
     }
     let actions: Vec<StoredEntry> = log
         .iter()

@@ -6,6 +6,7 @@
 
 pub mod chain;
 mod history;
+mod patterns;
 pub mod redact;
 mod rows;
 mod schema;
@@ -16,6 +17,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
+use crate::analysis::patterns::ids::PatternIds;
 use crate::domain::remediation::{RemediationEntry, StoredEntry};
 use crate::domain::AlertEvent;
 use redact::Redactor;
@@ -97,6 +99,9 @@ enum Request {
     Verify(Reply<VerifyReport>),
     RecordAlerts(Vec<AlertEvent>, Reply<usize>),
     AlertHistory(chrono::DateTime<chrono::Utc>, Reply<Vec<AlertEvent>>),
+    // Log pattern ids (store::patterns).
+    SavePatternIds(Box<PatternIds>, Reply<()>),
+    LoadPatternIds(Reply<PatternIds>),
     Shutdown,
 }
 
@@ -223,6 +228,16 @@ impl StoreHandle {
         self.call(|reply| Request::AlertHistory(since, reply))
     }
 
+    /// Replaces the stored log pattern ids (known templates and aliases) with `ids`.
+    pub fn save_pattern_ids(&self, ids: PatternIds) -> Result<(), StoreError> {
+        self.call(|reply| Request::SavePatternIds(Box::new(ids), reply))
+    }
+
+    /// The stored log pattern ids (empty in a new database).
+    pub fn load_pattern_ids(&self) -> Result<PatternIds, StoreError> {
+        self.call(Request::LoadPatternIds)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -264,6 +279,12 @@ fn serve(
             }
             Request::AlertHistory(since, reply) => {
                 let _ = reply.send(history::since(&conn, &path, since));
+            }
+            Request::SavePatternIds(ids, reply) => {
+                let _ = reply.send(patterns::save(&mut conn, &path, &redactor, &ids));
+            }
+            Request::LoadPatternIds(reply) => {
+                let _ = reply.send(patterns::load(&conn, &path));
             }
             Request::Shutdown => break,
         }

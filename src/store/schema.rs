@@ -15,7 +15,7 @@ use super::StoreError;
 pub const APPLICATION_ID: i64 = 0x5047_504C;
 
 /// Migrations in order; `user_version` = how many have run.
-const MIGRATIONS: &[&str] = &[V1, V2, ALERT_HISTORY];
+const MIGRATIONS: &[&str] = &[V1, V2, ALERT_HISTORY, LOG_PATTERNS];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -112,6 +112,23 @@ CREATE TABLE grouping_rules (
     b        TEXT NOT NULL,
     operator TEXT NOT NULL,
     retired  TEXT
+) STRICT;
+"#;
+
+/// Log pattern ids that survive restarts (`store::patterns`): known templates and the
+/// aliases of ids whose template generalised.
+const LOG_PATTERNS: &str = r#"
+CREATE TABLE log_patterns (
+    id            TEXT    PRIMARY KEY,
+    service       TEXT,
+    template      TEXT    NOT NULL,
+    first_seen_ns INTEGER NOT NULL,
+    last_seen_ns  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE log_pattern_aliases (
+    old_id TEXT PRIMARY KEY,
+    new_id TEXT NOT NULL
 ) STRICT;
 "#;
 

@@ -45,6 +45,7 @@ pub fn view(app: &App, theme: &Theme, frame: &mut Frame) {
         Screen::List(View::Log) => screens::log::render(app, theme, frame, main),
         Screen::Detail { .. } => screens::detail::render(app, theme, frame, main),
         Screen::Stepper => screens::stepper::render(app, theme, frame, main),
+        Screen::Logs { .. } => screens::logs::render(app, theme, frame, main),
     }
     status::render(app, theme, frame, status_area);
     match &app.overlay {
@@ -85,6 +86,7 @@ pub(crate) fn list_key(screen: &Screen) -> Option<&'static str> {
         Screen::List(View::Incidents) => Some(LIST_INCIDENTS),
         Screen::List(View::Patterns) => Some(LIST_PATTERNS),
         Screen::List(View::Log) => Some(LIST_LOG),
+        Screen::Logs { .. } => Some(crate::app::LIST_LOGLINES),
         _ => None,
     }
 }
@@ -110,6 +112,7 @@ fn tab_bar(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             .stepper
             .as_ref()
             .map(|s| format!(" › {} › {}", s.incident_id, s.runbook_id)),
+        Screen::Logs { pattern_id } => Some(format!(" › {pattern_id}")),
         Screen::List(_) => None,
     };
     if let Some(c) = crumb {

@@ -1,23 +1,136 @@
 //! Tokenizing and masking: variable parts of a log line become `<*>`.
+//!
+//! Tokens borrow from the line ([`Piece`]): a masked token is `pre` + `<*>` + `post`, so
+//! masking allocates nothing. Only templates (see `miner.rs`) own their text.
 
 use super::{MAX_CORE_BYTES, MAX_TOKENS, WILDCARD};
 
-/// One token: its text and whether the next token follows without whitespace.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An owned template token: its text and whether the next token follows without whitespace.
+/// `group` is the opening bracket (`(` or `[`) of a variable-only group folded into the
+/// token (see [`tokenize_into`]), or 0; it does not take part in comparisons.
+#[derive(Clone, Debug)]
 pub(super) struct Token {
     pub(super) text: String,
     pub(super) glued: bool,
+    pub(super) group: u8,
+}
+
+/// One token of a line, borrowed from it: the text verbatim (`pre`) or, when `masked`,
+/// `pre` + `<*>` + `post`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Piece<'a> {
+    pub(super) pre: &'a str,
+    pub(super) post: &'a str,
+    pub(super) masked: bool,
+    pub(super) glued: bool,
+    pub(super) group: u8,
+}
+
+impl<'a> Piece<'a> {
+    fn plain(text: &'a str, glued: bool) -> Self {
+        Piece {
+            pre: text,
+            post: "",
+            masked: false,
+            glued,
+            group: 0,
+        }
+    }
+
+    /// A masked token; brackets and punctuation longer than [`MAX_FRAME_BYTES`] are dropped
+    /// so no token (and no template) grows with the line.
+    fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
+        let cap = |s: &'a str| if s.len() > MAX_FRAME_BYTES { "" } else { s };
+        Piece {
+            pre: cap(pre),
+            post: cap(post),
+            masked: true,
+            glued,
+            group: 0,
+        }
+    }
+
+    /// The token's text length in bytes.
+    pub(super) fn text_len(&self) -> usize {
+        if self.masked {
+            self.pre.len() + WILDCARD.len() + self.post.len()
+        } else {
+            self.pre.len()
+        }
+    }
+
+    /// Whether the token's text is `text` (no allocation).
+    pub(super) fn text_is(&self, text: &str) -> bool {
+        if !self.masked {
+            return self.pre == text;
+        }
+        text.len() == self.text_len()
+            && text.starts_with(self.pre)
+            && text[self.pre.len()..].starts_with(WILDCARD)
+            && text.ends_with(self.post)
+    }
+
+    /// Appends the token's text to `out`.
+    pub(super) fn push_text(&self, out: &mut String) {
+        out.push_str(self.pre);
+        if self.masked {
+            out.push_str(WILDCARD);
+            out.push_str(self.post);
+        }
+    }
+
+    /// The owned token.
+    pub(super) fn to_token(self) -> Token {
+        let mut text = String::with_capacity(self.text_len());
+        self.push_text(&mut text);
+        Token {
+            text,
+            glued: self.glued,
+            group: self.group,
+        }
+    }
+
+    /// A literal word: not masked and not holding a `<*>`.
+    pub(super) fn is_word(&self) -> bool {
+        !self.masked && !self.pre.contains(WILDCARD)
+    }
+}
+
+/// Whether template token `t` and line token `p` are equal (the folded group aside).
+pub(super) fn same(t: &Token, p: &Piece) -> bool {
+    t.glued == p.glued && p.text_is(&t.text)
 }
 
 /// `line` with its variable parts masked to `<*>` and whitespace normalised.
 pub fn mask(line: &str) -> String {
-    render(&tokenize(line))
+    let mut pieces = Vec::new();
+    tokenize_into(line, &mut pieces);
+    let mut out = String::new();
+    render_pieces(&pieces, &mut out);
+    out
+}
+
+/// [`mask`] into a reused buffer (cleared first).
+pub(super) fn mask_into(line: &str, out: &mut String) {
+    let mut pieces = Vec::new();
+    tokenize_into(line, &mut pieces);
+    render_pieces(&pieces, out);
+}
+
+/// Renders a folded group (`(<*>)` or `[<*>]`) after a token.
+fn push_group(group: u8, out: &mut String) {
+    match group {
+        b'(' => out.push_str(" (<*>)"),
+        b'[' => out.push_str(" [<*>]"),
+        _ => {}
+    }
 }
 
 pub(super) fn render(tokens: &[Token]) -> String {
     let mut out = String::new();
     for (i, t) in tokens.iter().enumerate() {
         out.push_str(&t.text);
+        push_group(t.group, &mut out);
         if !t.glued && i + 1 < tokens.len() {
             out.push(' ');
         }
@@ -25,40 +138,150 @@ pub(super) fn render(tokens: &[Token]) -> String {
     out
 }
 
-pub(super) fn tokenize(line: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut words = line.split_whitespace();
-    for word in words.by_ref() {
-        push_word(word, &mut out);
-        if out.len() >= MAX_TOKENS {
-            break;
+/// Renders pieces into `out` (cleared first), as [`render`] does for tokens.
+pub(super) fn render_pieces(pieces: &[Piece], out: &mut String) {
+    out.clear();
+    for (i, p) in pieces.iter().enumerate() {
+        p.push_text(out);
+        push_group(p.group, out);
+        if !p.glued && i + 1 < pieces.len() {
+            out.push(' ');
         }
     }
-    if out.len() > MAX_TOKENS || (out.len() == MAX_TOKENS && words.next().is_some()) {
-        out.truncate(MAX_TOKENS - 1);
-        out.push(Token {
-            text: WILDCARD.to_string(),
-            glued: false,
-        });
-    }
-    out
 }
 
-pub(super) fn push_word(word: &str, out: &mut Vec<Token>) {
+/// Longest bracket/punctuation run kept around a `<*>`.
+const MAX_FRAME_BYTES: usize = 16;
+/// Longest piece kept verbatim.
+const MAX_PLAIN_BYTES: usize = 4 * MAX_CORE_BYTES;
+
+/// Most words a bracketed group may span to be folded.
+const MAX_GROUP_WORDS: usize = 4;
+
+/// Splits `line` into masked tokens (into `out`, cleared first). Besides the word splitting
+/// described in the module docs, two folds keep optional or unit-bearing quantities from
+/// changing the token count:
+/// * a unit of measure right after a masked number joins it (`512 KB` is one `<*> KB` token);
+/// * a bracketed group of at most [`MAX_GROUP_WORDS`] words that are all variables (or units
+///   after one), such as `(1.16 KB)` or `[worker-3]`, folds into the previous token and renders
+///   as ` (<*>)`; a line with the group and one without it then have the same shape.
+pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
+    out.clear();
+    let base = line.as_ptr() as usize;
+    let mut words = line.split_whitespace().peekable();
+    let mut truncated = false;
+    while let Some(word) = words.next() {
+        if out.len() >= MAX_TOKENS {
+            truncated = true;
+            break;
+        }
+        // A unit after a masked number (with nothing after the number) joins it.
+        if let Some(last) = out.last_mut() {
+            if last.masked
+                && last.post.is_empty()
+                && !last.glued
+                && last.group == 0
+                && is_unit(word)
+                && number_before(line, base, last)
+            {
+                let from = last.post.as_ptr() as usize - base;
+                let to = word.as_ptr() as usize - base + word.len();
+                last.post = &line[from..to];
+                continue;
+            }
+        }
+        if let Some(open) = group_open(word) {
+            if let Some(skip) = variable_group(word, open, words.clone()) {
+                if let Some(last) = out.last_mut().filter(|l| !l.glued && l.group == 0) {
+                    last.group = open;
+                    for _ in 0..skip {
+                        words.next();
+                    }
+                    continue;
+                }
+            }
+        }
+        push_word(word, out);
+    }
+    if out.len() > MAX_TOKENS || (out.len() == MAX_TOKENS && (truncated || words.peek().is_some()))
+    {
+        out.truncate(MAX_TOKENS - 1);
+        out.push(Piece::masked("", "", false));
+    }
+}
+
+/// Whether the masked piece `last` ends a number (its core starts with a digit or sign).
+fn number_before(line: &str, base: usize, last: &Piece) -> bool {
+    let start = last.pre.as_ptr() as usize - base + last.pre.len();
+    line.as_bytes()
+        .get(start)
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+}
+
+fn group_open(word: &str) -> Option<u8> {
+    match word.as_bytes().first() {
+        Some(b'(') => Some(b'('),
+        Some(b'[') => Some(b'['),
+        _ => None,
+    }
+}
+
+/// If `first` opens a group (with `open`) that closes within [`MAX_GROUP_WORDS`] words and
+/// holds only variables (and units after them), how many *further* words it spans.
+fn variable_group<'a>(
+    first: &str,
+    open: u8,
+    mut rest: impl Iterator<Item = &'a str>,
+) -> Option<usize> {
+    let close = if open == b'(' { ')' } else { ']' };
+    let mut word = first;
+    let mut prev_variable = false;
+    for n in 0..MAX_GROUP_WORDS {
+        let inner = if n == 0 { &word[1..] } else { word };
+        let end = inner.trim_end_matches([',', '.', ';', ':']);
+        let (body, closes) = match end.strip_suffix(close) {
+            Some(b) => (b, true),
+            None => (end, false),
+        };
+        if body
+            .bytes()
+            .any(|b| matches!(b, b'(' | b')' | b'[' | b']' | b'='))
+        {
+            return None;
+        }
+        let (_, core, _) = peel(body);
+        let variable = !core.is_empty() && is_variable(core);
+        if !(variable || (prev_variable && is_unit(core))) {
+            return None;
+        }
+        prev_variable = variable;
+        if closes {
+            return Some(n);
+        }
+        word = rest.next()?;
+    }
+    None
+}
+
+/// A unit of measure (`B`, `KB`, `ms`, `sec`, `%` …), with trailing punctuation allowed.
+pub(super) fn is_unit(text: &str) -> bool {
+    const UNITS: [&str; 24] = [
+        "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
+        "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
+    ];
+    let core = text.trim_end_matches([',', ')', ']', ';', '.']);
+    core.len() <= 7 && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
+}
+
+pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
     // Most words have nothing to split on: one piece, masked once.
     if !word.bytes().any(|b| matches!(b, b'=' | b',' | b':')) {
-        out.push(Token {
-            text: mask_piece(word, false),
-            glued: false,
-        });
+        out.push(mask_piece(word, false, false));
         return;
     }
-    let (lead, core, trail) = peel(word);
+    let (lead, core, _) = peel(word);
     if !core.is_empty() && is_variable(core) {
-        out.push(Token {
-            text: format!("{lead}{WILDCARD}{trail}"),
-            glued: false,
-        });
+        out.push(Piece::masked(lead, &word[lead.len() + core.len()..], false));
         return;
     }
     let mut start = 0;
@@ -73,35 +296,31 @@ pub(super) fn push_word(word: &str, out: &mut Vec<Token>) {
         let key_number = b == b':' && i > 0 && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
         if (b == b'=' || b == b',' || json_key || key_number) && i + 1 < bytes.len() {
             // The cut is after an ASCII byte, so it is a char boundary.
-            let piece = &word[start..=i];
-            out.push(Token {
-                text: mask_piece(piece, after_eq),
-                glued: true,
-            });
+            out.push(mask_piece(&word[start..=i], after_eq, true));
             after_eq = b == b'=';
             start = i + 1;
         }
     }
-    out.push(Token {
-        text: mask_piece(&word[start..], after_eq),
-        glued: false,
-    });
+    out.push(mask_piece(&word[start..], after_eq, false));
 }
 
 /// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`).
-pub(super) fn mask_piece(piece: &str, after_eq: bool) -> String {
+fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
     let body = piece.trim_end_matches(['=', ',', ':']);
-    let delim = &piece[body.len()..];
     let (lead, core, trail) = peel(body);
     let quoted = (lead.ends_with('"') && trail.starts_with('"'))
         || (lead.ends_with('\'') && trail.starts_with('\''));
+    if piece.len() > MAX_PLAIN_BYTES {
+        // Only long runs of punctuation get here (a longer core is masked below anyway).
+        return Piece::masked("", "", glued);
+    }
     if core.is_empty() && !quoted {
-        return piece.to_string();
+        return Piece::plain(piece, glued);
     }
     if (quoted && after_eq) || core.len() > MAX_CORE_BYTES || is_variable(core) {
-        format!("{lead}{WILDCARD}{trail}{delim}")
+        Piece::masked(lead, &piece[lead.len() + core.len()..], glued)
     } else {
-        piece.to_string()
+        Piece::plain(piece, glued)
     }
 }
 
@@ -114,6 +333,8 @@ pub(super) fn peel(s: &str) -> (&str, &str, &str) {
     (lead, core, trail)
 }
 
+/// Whether a token core is a variable. Byte scans only; the cheap rejections come first so
+/// ordinary words cost one pass.
 pub(super) fn is_variable(core: &str) -> bool {
     let b = core.as_bytes();
     let Some(&first) = b.first() else {
@@ -124,16 +345,33 @@ pub(super) fn is_variable(core: &str) -> bool {
     } else {
         b
     };
-    core == WILDCARD
-        || unsigned.first().is_some_and(u8::is_ascii_digit)
-        || is_hex_id(core)
-        || is_uuid(core)
-        || is_ipv6(core)
-        || is_host_port(core)
-        || core.contains("://")
-        || is_path(core)
-        || is_email(core)
-        || has_numeric_part(core)
+    if unsigned.first().is_some_and(u8::is_ascii_digit) || core == WILDCARD {
+        return true;
+    }
+    // One pass over the bytes decides which of the rarer shapes are possible at all.
+    let mut digits = 0usize;
+    let mut specials = false;
+    for &c in b {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if !c.is_ascii_alphabetic() {
+            specials = true;
+        }
+    }
+    if !specials && digits == 0 {
+        // Letters only (the most common word): a variable only if it is hex with a digit,
+        // which needs a digit, or a `0x` prefix, which needs one too.
+        return false;
+    }
+    is_hex_id(core)
+        || (specials
+            && (is_uuid(core)
+                || is_ipv6(core)
+                || is_host_port(core)
+                || core.contains("://")
+                || is_path(core)
+                || is_email(core)))
+        || (digits > 0 && has_numeric_part(core))
 }
 
 pub(super) fn is_hex_id(s: &str) -> bool {
@@ -146,12 +384,18 @@ pub(super) fn is_hex_id(s: &str) -> bool {
 }
 
 pub(super) fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.bytes().all(|c| c.is_ascii_hexdigit()))
+    const LENS: [usize; 5] = [8, 4, 4, 4, 12];
+    if s.len() != 36 {
+        return false;
+    }
+    let mut n = 0;
+    for g in s.split('-') {
+        if n >= LENS.len() || g.len() != LENS[n] || !g.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return false;
+        }
+        n += 1;
+    }
+    n == LENS.len()
 }
 
 pub(super) fn is_ipv6(s: &str) -> bool {
@@ -184,7 +428,7 @@ pub(super) fn is_path(s: &str) -> bool {
         || s.starts_with("../")
         || s.starts_with("~/")
         || (s.contains('\\') && s.contains(':'))
-        || (s.split('/').count() >= 3 && s.split('/').all(segment_ok))
+        || (s.split('/').nth(2).is_some() && s.split('/').all(segment_ok))
 }
 
 pub(super) fn is_email(s: &str) -> bool {
@@ -196,10 +440,10 @@ pub(super) fn is_email(s: &str) -> bool {
 /// `worker-3`, `v1.2.3`, `api-7d9f8c6b5-x2x9k`: a purely numeric part in a compound name, or
 /// a part of five or more characters with at least two digits.
 pub(super) fn has_numeric_part(s: &str) -> bool {
-    let parts: Vec<&str> = s.split(['-', '_', '.']).collect();
-    parts.iter().any(|p| {
+    let compound = s.bytes().any(|c| matches!(c, b'-' | b'_' | b'.'));
+    s.split(['-', '_', '.']).any(|p| {
         let digits = p.bytes().filter(u8::is_ascii_digit).count();
-        (parts.len() > 1 && !p.is_empty() && digits == p.len())
+        (compound && !p.is_empty() && digits == p.len())
             || (p.len() >= 5 && digits >= 2 && p.bytes().all(|c| c.is_ascii_alphanumeric()))
     })
 }

@@ -1,62 +1,218 @@
 //! The Drain-style miner: routes masked lines to leaves and merges similar templates.
+//!
+//! Hot path, per line: tokens borrow from the line (no per-token allocation); the masked
+//! line is rendered into a reused buffer and looked up in a cache of masked lines already
+//! seen, so an exact repeat (after masking) costs one hash lookup and no clustering. Only a
+//! new masked shape walks the leaf and compares templates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
 
-use super::mask::{peel, render, tokenize, Token};
-use super::{MAX_CHILDREN, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
+use super::mask::{is_unit, peel, render, render_pieces, same, tokenize_into, Piece, Token};
+use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
+
+/// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
+const CACHE_ENTRIES: usize = 8_192;
+/// Longer masked lines are not cached (so the cache stays under ~8 MB).
+const CACHE_KEY_BYTES: usize = 1_024;
+
+/// A small, fast, non-cryptographic hasher (FxHash's mixing step) for the miner's maps. Keys
+/// are log text, so a hostile source could force collisions; that costs speed, never
+/// correctness, and the maps are bounded.
+#[derive(Default, Clone, Copy)]
+pub(super) struct FxHasher(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in chunks.by_ref() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(super) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(super) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 
 /// A pattern held by a [`Miner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PatternRef(pub(super) usize);
 
-pub(super) struct Cluster {
-    template: Vec<Token>,
-    count: u64,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Live,
+    /// Merged into another cluster (followed to the live one).
+    Merged(usize),
+    /// Dropped to bound memory; its template is gone.
+    Evicted,
 }
 
-pub(super) type LeafKey = (usize, String);
+struct Cluster {
+    template: Vec<Token>,
+    count: u64,
+    /// Clock of the last line assigned.
+    last: u64,
+    state: State,
+}
+
+/// Clusters with one token count: per first token (at most [`MAX_CHILDREN`]), and the rest.
+#[derive(Default)]
+struct Level {
+    by_first: FxMap<String, Vec<usize>>,
+    wildcard: Vec<usize>,
+}
 
 /// An online Drain-style template miner (see the module docs). Templates only ever
-/// generalise, so a [`PatternRef`] stays valid while its template text may gain `<*>`s.
-#[derive(Default)]
+/// generalise, so a [`PatternRef`] stays valid while its template text may gain `<*>`s; a
+/// pattern evicted to bound memory (see [`Miner::set_max_clusters`]) has no template any more.
 pub struct Miner {
     clusters: Vec<Cluster>,
-    /// Live (not merged away) clusters per leaf.
-    leaves: HashMap<LeafKey, Vec<usize>>,
-    children: HashMap<usize, HashSet<String>>,
-    /// `merged[i]`: the cluster `i` was merged into, if any (followed to the live one).
-    merged: Vec<Option<usize>>,
+    levels: FxMap<usize, Level>,
+    live: usize,
+    max_clusters: usize,
+    evicted: u64,
+    clock: u64,
+    /// Masked line → cluster that took it.
+    cache: FxMap<String, usize>,
+    /// Reused buffers (no allocation per line once warm).
+    key: String,
+    pieces: Vec<Piece<'static>>,
+}
+
+impl Default for Miner {
+    fn default() -> Self {
+        Miner {
+            clusters: Vec::new(),
+            levels: FxMap::default(),
+            live: 0,
+            max_clusters: MAX_CLUSTERS,
+            evicted: 0,
+            clock: 0,
+            cache: FxMap::default(),
+            key: String::new(),
+            pieces: Vec::new(),
+        }
+    }
+}
+
+/// An empty vector of another lifetime that keeps `v`'s allocation (in-place collect; the
+/// `filter_map` is what lets the element lifetime change).
+#[allow(clippy::unnecessary_filter_map)]
+fn recycle<'a, 'b>(mut v: Vec<Piece<'a>>) -> Vec<Piece<'b>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 impl Miner {
-    /// An empty miner.
+    /// An empty miner that keeps at most [`MAX_CLUSTERS`] patterns.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Masks `line`, assigns it to a pattern (creating or generalising one) and returns it.
-    pub fn add(&mut self, line: &str) -> PatternRef {
-        self.add_masked(tokenize(line), 1)
+    /// Caps the number of live patterns (at least 1). When a new pattern would exceed it, the
+    /// least recently used eighth of the patterns is evicted: their templates are dropped and
+    /// their [`PatternRef`]s answer `None`; a later line of the same shape starts afresh.
+    pub fn set_max_clusters(&mut self, max: usize) {
+        self.max_clusters = max.max(1);
     }
 
-    /// The template of `r` with `<*>` for variable parts.
+    /// Patterns evicted so far.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Masks `line`, assigns it to a pattern (creating or generalising one) and returns it.
+    pub fn add(&mut self, line: &str) -> PatternRef {
+        self.add_weighted(line, 1)
+    }
+
+    /// As [`Miner::add`], counting the line `weight` times.
+    pub fn add_weighted(&mut self, line: &str, weight: u64) -> PatternRef {
+        self.clock += 1;
+        let mut pieces: Vec<Piece> = recycle(std::mem::take(&mut self.pieces));
+        tokenize_into(line, &mut pieces);
+        render_pieces(&pieces, &mut self.key);
+        let hit = self
+            .cache
+            .get(self.key.as_str())
+            .map(|&c| self.live_slot(c));
+        let r = match hit {
+            Some(c) if self.clusters[c].state == State::Live => {
+                let cluster = &mut self.clusters[c];
+                cluster.count += weight;
+                cluster.last = self.clock;
+                PatternRef(c)
+            }
+            _ => {
+                let r = self.add_pieces(&pieces, weight);
+                if self.key.len() <= CACHE_KEY_BYTES {
+                    if self.cache.len() >= CACHE_ENTRIES {
+                        self.cache.clear();
+                    }
+                    self.cache.insert(self.key.clone(), r.0);
+                }
+                r
+            }
+        };
+        self.pieces = recycle(pieces);
+        r
+    }
+
+    /// The template of `r` with `<*>` for variable parts (`None` if unknown or evicted).
     pub fn template(&self, r: PatternRef) -> Option<String> {
         self.clusters
-            .get(self.live(r.0))
+            .get(self.live_slot(r.0))
+            .filter(|c| c.state == State::Live)
             .map(|c| render(&c.template))
     }
 
     /// Lines assigned to `r` so far (with every pattern merged into it).
     pub fn count(&self, r: PatternRef) -> u64 {
-        self.clusters.get(self.live(r.0)).map_or(0, |c| c.count)
+        self.clusters
+            .get(self.live_slot(r.0))
+            .filter(|c| c.state == State::Live)
+            .map_or(0, |c| c.count)
     }
 
-    /// The cluster `i` lives on as after merges.
-    fn live(&self, mut i: usize) -> usize {
-        while let Some(Some(next)) = self.merged.get(i) {
-            i = *next;
+    /// The pattern `r` lives on as after merges.
+    pub fn resolve(&self, r: PatternRef) -> PatternRef {
+        PatternRef(self.live_slot(r.0))
+    }
+
+    /// The slot `i` lives on as after merges.
+    fn live_slot(&self, mut i: usize) -> usize {
+        while let Some(State::Merged(next)) = self.clusters.get(i).map(|c| c.state) {
+            i = next;
         }
         i
     }
@@ -66,9 +222,9 @@ impl Miner {
         self.template(r).map(|t| pattern_id(None, &t))
     }
 
-    /// Number of patterns.
+    /// Number of live patterns.
     pub fn len(&self) -> usize {
-        self.merged.iter().filter(|m| m.is_none()).count()
+        self.live
     }
 
     /// Whether no line was added yet.
@@ -76,48 +232,51 @@ impl Miner {
         self.clusters.is_empty()
     }
 
-    /// Every pattern, in creation order.
+    /// Every live pattern, in creation order.
     pub fn patterns(&self) -> impl Iterator<Item = PatternRef> + '_ {
-        (0..self.clusters.len())
-            .filter(|i| self.merged.get(*i).is_some_and(Option::is_none))
-            .map(PatternRef)
+        self.clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == State::Live)
+            .map(|(i, _)| PatternRef(i))
     }
 
-    pub(super) fn add_masked(&mut self, tokens: Vec<Token>, weight: u64) -> PatternRef {
-        let key = self.route(&tokens);
-        let leaf: Vec<usize> = self.leaves.get(&key).cloned().unwrap_or_default();
+    fn add_pieces(&mut self, tokens: &[Piece], weight: u64) -> PatternRef {
+        let clock = self.clock;
+        let leaf = leaf_mut(&mut self.levels, tokens);
         let mut best: Option<(usize, f64)> = None;
-        for &c in &leaf {
-            let Some(cluster) = self.clusters.get(c) else {
-                continue;
-            };
-            let sim = similarity(&cluster.template, &tokens);
+        for &c in leaf.iter() {
+            let sim = similarity(&self.clusters[c].template, tokens);
             if best.is_none_or(|(_, b)| sim > b) {
                 best = Some((c, sim));
             }
         }
         let Some((c, _)) = best.filter(|(_, s)| *s >= SIMILARITY) else {
-            return self.push(key, tokens, weight);
+            return self.push(tokens, weight);
         };
         // Positions where the template and the line hold different plain words.
         let template = &self.clusters[c].template;
         let words: Vec<usize> = template
             .iter()
-            .zip(&tokens)
+            .zip(tokens)
             .enumerate()
             .filter(|(i, (t, l))| {
+                if same(t, l) || t.text.contains(WILDCARD) || !l.is_word() {
+                    return false;
+                }
                 let after_number = i
                     .checked_sub(1)
                     .and_then(|p| template.get(p))
                     .is_some_and(|p| p.text.contains(WILDCARD));
-                let units = after_number && is_unit(&t.text) && is_unit(&l.text);
-                t != l && is_word(t) && is_word(l) && !units
+                !(after_number && is_unit(&t.text) && is_unit(l.pre))
             })
             .map(|(i, _)| i)
             .collect();
         if words.is_empty() {
-            absorb(&mut self.clusters[c].template, &tokens);
-            self.clusters[c].count += weight;
+            let cluster = &mut self.clusters[c];
+            absorb(&mut cluster.template, tokens);
+            cluster.count += weight;
+            cluster.last = clock;
             return PatternRef(c);
         }
         // A word that takes few values ("GET"/"POST", "started"/"stopped") is part of the
@@ -127,116 +286,181 @@ impl Miner {
         let siblings: Vec<usize> = leaf
             .iter()
             .copied()
-            .filter(|&k| same_except(&self.clusters[k].template, &tokens, &words))
+            .filter(|&k| same_except(&self.clusters[k].template, tokens, &words))
             .collect();
         if siblings.len() < MAX_WORD_SIBLINGS {
-            return self.push(key, tokens, weight);
+            return self.push(tokens, weight);
         }
         let target = siblings[0];
-        absorb(&mut self.clusters[target].template, &tokens);
+        leaf.retain(|k| !siblings[1..].contains(k));
+        absorb(&mut self.clusters[target].template, tokens);
         self.clusters[target].count += weight;
+        self.clusters[target].last = clock;
         for &k in &siblings[1..] {
             let other = std::mem::take(&mut self.clusters[k].template);
-            absorb(&mut self.clusters[target].template, &other);
+            absorb_tokens(&mut self.clusters[target].template, &other);
             self.clusters[target].count += self.clusters[k].count;
-            self.clusters[k].template = other;
-            self.merged[k] = Some(target);
-        }
-        if let Some(live) = self.leaves.get_mut(&key) {
-            live.retain(|k| !siblings[1..].contains(k));
+            self.clusters[k].state = State::Merged(target);
+            self.live -= 1;
         }
         PatternRef(target)
     }
 
-    fn push(&mut self, key: LeafKey, tokens: Vec<Token>, weight: u64) -> PatternRef {
+    fn push(&mut self, tokens: &[Piece], weight: u64) -> PatternRef {
+        if self.live >= self.max_clusters {
+            self.evict();
+        }
         let id = self.clusters.len();
         self.clusters.push(Cluster {
-            template: tokens,
+            template: tokens.iter().map(|p| p.to_token()).collect(),
             count: weight,
+            last: self.clock,
+            state: State::Live,
         });
-        self.merged.push(None);
-        self.leaves.entry(key).or_default().push(id);
+        self.live += 1;
+        leaf_mut(&mut self.levels, tokens).push(id);
         PatternRef(id)
     }
 
-    /// Leaf of the prefix tree: token count, then the first token (capped).
-    fn route(&mut self, tokens: &[Token]) -> LeafKey {
-        let len = tokens.len();
-        (len, self.child(len, tokens.first()))
-    }
-
-    fn child(&mut self, len: usize, token: Option<&Token>) -> String {
-        let Some(token) = token else {
-            return String::new();
+    /// Drops the least recently used eighth of the live clusters (at least one).
+    fn evict(&mut self) {
+        let mut by_age: Vec<(u64, usize)> = self
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == State::Live)
+            .map(|(i, c)| (c.last, i))
+            .collect();
+        by_age.sort_unstable();
+        let n = (self.max_clusters / 8).max(1).min(by_age.len());
+        for &(_, i) in &by_age[..n] {
+            let c = &mut self.clusters[i];
+            c.state = State::Evicted;
+            c.template = Vec::new();
+        }
+        self.live -= n;
+        self.evicted += n as u64;
+        let clusters = &self.clusters;
+        let alive = |i: &usize| clusters[*i].state == State::Live;
+        for level in self.levels.values_mut() {
+            level.wildcard.retain(alive);
+            for leaf in level.by_first.values_mut() {
+                leaf.retain(alive);
+            }
+            level.by_first.retain(|_, leaf| !leaf.is_empty());
+        }
+        self.levels
+            .retain(|_, l| !l.wildcard.is_empty() || !l.by_first.is_empty());
+        let live_slot = |mut i: usize| {
+            while let State::Merged(next) = clusters[i].state {
+                i = next;
+            }
+            i
         };
-        if token.text.contains(WILDCARD) {
-            return WILDCARD.to_string();
-        }
-        let seen = self.children.entry(len).or_default();
-        if seen.contains(&token.text) || seen.len() < MAX_CHILDREN {
-            seen.insert(token.text.clone());
-            token.text.clone()
-        } else {
-            WILDCARD.to_string()
-        }
+        self.cache.retain(|_, c| alive(&live_slot(*c)));
     }
+}
+
+/// The leaf for `tokens`: token count, then the first token (capped at [`MAX_CHILDREN`]
+/// distinct first tokens per count; a masked first token or one past the cap shares the
+/// `<*>` leaf).
+fn leaf_mut<'m>(levels: &'m mut FxMap<usize, Level>, tokens: &[Piece]) -> &'m mut Vec<usize> {
+    let level = levels.entry(tokens.len()).or_default();
+    let first = match tokens.first() {
+        Some(p) if !p.masked && !p.pre.contains(WILDCARD) => p.pre,
+        Some(_) => return &mut level.wildcard,
+        None => "",
+    };
+    if level.by_first.contains_key(first) {
+        return level.by_first.get_mut(first).expect("checked above");
+    }
+    if level.by_first.len() < MAX_CHILDREN {
+        return level.by_first.entry(first.to_string()).or_default();
+    }
+    &mut level.wildcard
 }
 
 /// Generalises every position of `template` where `line` differs.
-fn absorb(template: &mut [Token], line: &[Token]) {
+fn absorb(template: &mut [Token], line: &[Piece]) {
+    let mut text = String::new();
     for (t, l) in template.iter_mut().zip(line) {
-        if t != l && t.text != WILDCARD {
-            t.text = generalize(&t.text, &l.text);
+        if t.group == 0 {
+            t.group = l.group;
+        }
+        if !same(t, l) && t.text != WILDCARD {
+            text.clear();
+            l.push_text(&mut text);
+            t.text = generalize(&t.text, &text);
         }
     }
 }
 
-/// A token that is a literal word (not masked, not generalised).
-fn is_word(t: &Token) -> bool {
-    !t.text.contains(WILDCARD)
-}
-
-/// A unit of measure: after a number it varies with the number's size (`512 B`, `1.2 MB`), so
-/// it is generalised like the number rather than kept as a constant word.
-fn is_unit(text: &str) -> bool {
-    const UNITS: [&str; 24] = [
-        "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
-        "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
-    ];
-    let core = text.trim_end_matches([',', ')', ']', ';', '.']);
-    UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
+/// As [`absorb`], with another template.
+fn absorb_tokens(template: &mut [Token], other: &[Token]) {
+    for (t, o) in template.iter_mut().zip(other) {
+        if t.group == 0 {
+            t.group = o.group;
+        }
+        if (t.text != o.text || t.glued != o.glued) && t.text != WILDCARD {
+            t.text = generalize(&t.text, &o.text);
+        }
+    }
 }
 
 /// `a` and `b` agree everywhere except (possibly) at `skip`.
-fn same_except(a: &[Token], b: &[Token], skip: &[usize]) -> bool {
+fn same_except(a: &[Token], b: &[Piece], skip: &[usize]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
             .enumerate()
-            .all(|(i, (x, y))| x == y || skip.contains(&i))
+            .all(|(i, (x, y))| skip.contains(&i) || same(x, y))
 }
 
 /// Share of positions where the template and the line have the same token (1 when both are
 /// empty). A generalised `<*>` position only matches a masked `<*>` in the line, as in Drain,
 /// so templates do not snowball into all-wildcard ones.
-pub(super) fn similarity(template: &[Token], line: &[Token]) -> f64 {
+fn similarity(template: &[Token], line: &[Piece]) -> f64 {
     if template.len() != line.len() {
         return 0.0;
     }
     if line.is_empty() {
         return 1.0;
     }
-    let same = template.iter().zip(line).filter(|(t, l)| t == l).count();
-    same as f64 / line.len() as f64
+    let equal = template
+        .iter()
+        .zip(line)
+        .filter(|(t, l)| same(t, l))
+        .count();
+    equal as f64 / line.len() as f64
 }
 
 /// The `<*>` two differing tokens share: `"<*>",` for `"t1",` and `"t2",` (same punctuation
-/// around the core), plain `<*>` otherwise.
+/// around the core); otherwise the punctuation both share at the start and at the end
+/// (`<*>,` for `<*> B,` and `<*> KB,`), or plain `<*>`.
 pub(super) fn generalize(a: &str, b: &str) -> String {
-    match (frame(a), frame(b)) {
-        (Some(fa), Some(fb)) if fa == fb => format!("{}{WILDCARD}{}", fa.0, fa.1),
-        _ => WILDCARD.to_string(),
+    let (Some(fa), Some(fb)) = (frame(a), frame(b)) else {
+        return WILDCARD.to_string();
+    };
+    if fa == fb {
+        return format!("{}{WILDCARD}{}", fa.0, fa.1);
     }
+    let punct = |c: char| !c.is_alphanumeric() && !c.is_whitespace() && c != '<' && c != '>';
+    let lead: String =
+        fa.0.chars()
+            .zip(fb.0.chars())
+            .take_while(|(x, y)| x == y && punct(*x))
+            .map(|(x, _)| x)
+            .collect();
+    let mut trail: Vec<char> =
+        fa.1.chars()
+            .rev()
+            .zip(fb.1.chars().rev())
+            .take_while(|(x, y)| x == y && punct(*x))
+            .map(|(x, _)| x)
+            .collect();
+    trail.reverse();
+    let trail: String = trail.into_iter().collect();
+    format!("{lead}{WILDCARD}{trail}")
 }
 
 /// The punctuation around a token's core (or around its `<*>`), if it has a core.

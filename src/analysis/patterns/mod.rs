@@ -10,6 +10,17 @@
 //!   hex characters with a digit), UUIDs, IPv6, `host:port`, URLs, paths, e-mail addresses,
 //!   identifiers with numeric or digit-heavy parts (`worker-3`, `api-7d9f8c6b5-x2x9k`),
 //!   single-word quoted values after `=` (`user="alice"`), and cores over 64 bytes.
+//! * **Folds.** A unit of measure right after a masked number joins it (`512 KB` is one
+//!   `<*> KB` token); a bracketed group of at most four words that are all variables (or units
+//!   after one), such as `(1.16 KB)` or `[worker-3]`, folds into the token before it and
+//!   renders as ` (<*>)`. Lines with and without such an optional group then have the same
+//!   token count, so length routing does not split one message (Proxifier's `close` event).
+//! * **Speed.** Tokens borrow from the line; the masked line is looked up in a bounded cache of
+//!   shapes already seen, so an exact repeat after masking skips clustering (see `miner.rs`).
+//! * **Memory.** A [`Miner`] keeps at most [`MAX_CLUSTERS`] live patterns and evicts the least
+//!   recently used eighth when a new one would pass that; [`summarize`] keeps
+//!   [`MAX_EXAMPLES`] lines per pattern. [`ids::PatternIds`] (persisted by the store) is
+//!   bounded too. [`change::detect`] flags NEW / SURGE / VANISHED per interval.
 //! * **Clustering.** Drain with a shallow tree: masked lines are routed by token count and
 //!   first token (at most [`MAX_CHILDREN`] distinct first tokens per count, then a shared
 //!   `<*>` branch; a second level, as in Drain, would split `user alice …` from `user bob …`
@@ -77,12 +88,16 @@ pub const MAX_TOKENS: usize = 96;
 pub const MAX_CHILDREN: usize = 64;
 /// Templates that differ only in plain words stay apart while there are at most this many.
 pub const MAX_WORD_SIBLINGS: usize = 4;
+/// Live patterns one [`Miner`] keeps by default before evicting the least recently used.
+pub const MAX_CLUSTERS: usize = 20_000;
 
 const WILDCARD: &str = "<*>";
 const MAX_CORE_BYTES: usize = 64;
 const MAX_EXAMPLE_CHARS: usize = 300;
 const NS: i128 = 1_000_000_000;
 
+pub mod change;
+pub mod ids;
 mod mask;
 mod miner;
 pub mod score;
@@ -90,7 +105,6 @@ pub mod score;
 mod tests;
 
 pub use mask::mask;
-use mask::{tokenize, Token};
 pub use miner::{pattern_id, Miner, PatternRef};
 
 /// Activity of a set of lines relative to `now`.
@@ -193,22 +207,28 @@ pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
         recent_from: now - i128::from(RECENT_SECS) * NS,
         bucket_start: now - i128::from(BUCKET_SECS) * BUCKETS as i128 * NS,
     };
-    let mut groups: BTreeMap<Option<String>, HashMap<Vec<Token>, Activity>> = BTreeMap::new();
+    // Per service: masked line -> activity of the lines with that shape.
+    let mut groups: BTreeMap<Option<String>, HashMap<String, Activity>> = BTreeMap::new();
     let mut earliest = i128::MAX;
+    let mut key = String::new();
     for stream in logs {
         let per_service = groups
             .entry(stream.service().map(str::to_string))
             .or_default();
         for entry in &stream.entries {
-            let tokens = tokenize(&entry.line);
-            if tokens.is_empty() {
+            if entry.line.trim().is_empty() {
                 continue;
             }
+            mask::mask_into(&entry.line, &mut key);
             earliest = earliest.min(i128::from(entry.ts_ns));
-            per_service
-                .entry(tokens)
-                .or_default()
-                .add(entry.ts_ns, &entry.line, &w);
+            match per_service.get_mut(key.as_str()) {
+                Some(a) => a.add(entry.ts_ns, &entry.line, &w),
+                None => {
+                    let mut a = Activity::default();
+                    a.add(entry.ts_ns, &entry.line, &w);
+                    per_service.insert(key.clone(), a);
+                }
+            }
         }
     }
     let baseline_ns = w.cutoff.saturating_sub(earliest);
@@ -216,17 +236,23 @@ pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
     let baseline_secs = baseline_ns as f64 / NS as f64;
     let mut out = Vec::new();
     for (service, by_text) in groups {
-        let mut ordered: Vec<(Vec<Token>, Activity)> = by_text.into_iter().collect();
+        let mut ordered: Vec<(String, Activity)> = by_text.into_iter().collect();
         ordered.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
         let mut miner = Miner::new();
+        miner.set_max_clusters(usize::MAX);
         let mut per_cluster: BTreeMap<PatternRef, Activity> = BTreeMap::new();
-        for (tokens, activity) in ordered {
-            let r = miner.add_masked(tokens, activity.count);
+        for (_, activity) in ordered {
+            // Any line of the group has its shape; the latest example is chosen
+            // independently of input order.
+            let Some((_, line)) = activity.examples.first() else {
+                continue;
+            };
+            let r = miner.add_weighted(line, activity.count);
             per_cluster.entry(r).or_default().merge(&activity);
         }
         let mut per_template: BTreeMap<String, Activity> = BTreeMap::new();
         for (r, activity) in per_cluster {
-            let template = miner.template(r).unwrap_or_default();
+            let template = miner.template(miner.resolve(r)).unwrap_or_default();
             per_template.entry(template).or_default().merge(&activity);
         }
         for (template, a) in per_template {

@@ -343,10 +343,115 @@ fn units_after_a_number_vary_with_it() {
     assert_eq!(a, b);
     assert_eq!(
         m.template(a).unwrap(),
-        "stored block <*> (estimated size <*> <*>, free <*> <*>)"
+        "stored block <*> (estimated size <*>, free <*>)",
+        "a unit joins its number; the punctuation both lines share stays"
     );
     // A plain word that is not a unit stays a constant.
     let c = m.add("stored block rdd_3 (estimated size 7 B, free 2 MB) evicted");
     let d = m.add("stored block rdd_4 (estimated size 7 B, free 2 MB) pinned");
     assert_ne!(c, d);
+}
+
+#[test]
+fn an_optional_group_of_variables_does_not_split_an_event() {
+    let mut m = Miner::new();
+    let a = m.add(
+        "web.example.com:443 close, 474 bytes sent, 4042 bytes (3.94 KB) received, lifetime <1 sec",
+    );
+    let b = m.add("api.example.com:443 close, 14267 bytes (13.9 KB) sent, 36698 bytes (35.8 KB) received, lifetime 48:06");
+    let c = m.add("cdn.example.com:80 close, 343 bytes sent, 312 bytes received, lifetime 00:11");
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(
+        m.template(a).unwrap(),
+        "<*> close, <*> bytes (<*>) sent, <*> bytes (<*>) received, lifetime <*>"
+    );
+    // A group holding a word is part of the message and is not folded.
+    assert_eq!(
+        mask("VM Started (Lifecycle Event)"),
+        "VM Started (Lifecycle Event)"
+    );
+    assert_eq!(
+        mask("pod web-1 restarted (worker-3)"),
+        "pod <*> restarted (<*>)"
+    );
+    // No token before the group: nothing to fold into.
+    assert_eq!(mask("(12 ms) done"), "(<*> ms) done");
+}
+
+#[test]
+fn the_least_recently_used_patterns_are_evicted_at_the_cap() {
+    let mut m = Miner::new();
+    m.set_max_clusters(8);
+    let line = |w: &str| format!("{w} red something happened here");
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+    ];
+    let mut refs = Vec::new();
+    for w in &words[..4] {
+        refs.push(m.add(&line(w)));
+    }
+    // alpha is used again after bravo..delta: of those four it is now the most recent.
+    assert_eq!(m.add(&line("alpha")), refs[0]);
+    for w in &words[4..] {
+        refs.push(m.add(&line(w)));
+    }
+    assert_eq!(m.len(), 8);
+    assert_eq!(m.evicted(), 0);
+    // Three new patterns evict the three least recently used: bravo, charlie, delta.
+    for w in ["india", "juliett", "kilo"] {
+        m.add(&format!("{w} blue other thing entirely now"));
+    }
+    assert_eq!(m.len(), 8);
+    assert_eq!(m.evicted(), 3);
+    assert!(m.template(refs[0]).is_some(), "recently used pattern kept");
+    for r in &refs[1..4] {
+        assert_eq!(m.template(*r), None, "an old pattern was evicted");
+        assert_eq!(m.count(*r), 0);
+    }
+    assert!(refs[4..].iter().all(|r| m.template(*r).is_some()));
+    // A line of an evicted shape starts a new pattern.
+    let again = m.add(&line("bravo"));
+    assert_ne!(again, refs[1]);
+    assert_eq!(m.template(again).unwrap(), line("bravo"));
+}
+
+#[test]
+fn ids_are_stable_across_polls_with_different_values() {
+    // Two polls of the same messages with other numbers, ids and users: same ids.
+    let poll = |k: i64| {
+        let lines: Vec<(i64, String)> = (0..30)
+            .map(|i| {
+                let n = i + k * 1000;
+                let l = if i % 2 == 0 {
+                    format!("GET /api/orders/{n} 200 in {}ms", n % 97)
+                } else {
+                    format!(
+                        "worker-{} wrote {n} bytes (1.{} KB) to /var/data/{n}.log",
+                        n % 7,
+                        n % 9
+                    )
+                };
+                (NOW + k * MIN - i * 1_000_000_000, l)
+            })
+            .collect();
+        let out = summarize(&[stream("api", &as_refs(&lines))], NOW + k * MIN);
+        let mut ids: Vec<(String, String)> = out.into_iter().map(|p| (p.template, p.id)).collect();
+        ids.sort();
+        ids
+    };
+    let first = poll(0);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first, poll(7));
+    assert_eq!(first, poll(123));
+}
+
+#[test]
+fn long_punctuation_runs_do_not_grow_tokens() {
+    let parens = "(".repeat(100_000);
+    assert_eq!(mask(&format!("{parens}x)")), "<*>");
+    let framed = format!("{}42{}", "[".repeat(50), "]".repeat(50));
+    assert_eq!(mask(&format!("got {framed} ok")), "got <*> ok");
+    // Short frames stay.
+    assert_eq!(mask("got [42] ok"), "got [<*>] ok");
 }

@@ -6,6 +6,7 @@ pub mod dialog;
 pub mod help;
 pub mod incidents;
 pub mod log;
+pub mod logs;
 pub mod patterns;
 pub mod stepper;
 
