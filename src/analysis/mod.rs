@@ -5,10 +5,12 @@ pub mod anomaly;
 pub mod cause;
 pub mod correlate;
 pub mod forecast;
+pub mod nab;
 pub mod patterns;
 pub mod pipeline;
 pub mod rank;
 pub mod rca;
+pub mod seasonal;
 pub mod stats;
 
 use std::collections::BTreeMap;
