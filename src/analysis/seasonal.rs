@@ -2,11 +2,13 @@
 //!
 //! * **Periods.** `auto` takes the calendar periods a series' step makes possible (one day and one
 //!   week, in steps) when the history holds at least two of them; otherwise none.
-//! * **Point forecast.** The mean of a few simple, robust forecasters, each computed from the
-//!   history alone: seasonal naive for each period, and a seasonal mean (the average of the same
-//!   phase over the last [`SEASONAL_MEAN_CYCLES`] cycles of the shortest period, shifted to the
-//!   level of its last cycle). Without a period: the mean of naive and the mean of the last few
-//!   points. Averaging forecasters with different errors is a cheap, well-known way to beat each.
+//! * **Point forecast.** A weighted mean of simple, robust forecasters; for each period: seasonal
+//!   naive, a seasonal mean (the average of the same phase over the last [`SEASONAL_MEAN_CYCLES`]
+//!   cycles, shifted to the level of the last cycle) and the same with a damped trend (slope
+//!   between the last cycle and the oldest one averaged). Without a period: naive and the mean of
+//!   the last few points. Weights are the inverse squared mean absolute error of each member over
+//!   [`WEIGHT_ORIGINS`] rolling origins at the end of the history, so each series leans on what
+//!   has worked for it.
 //! * **Intervals.** Split-conformal from rolling origins: the same ensemble is refitted at up to
 //!   [`ORIGINS`] earlier origins inside the history, its absolute errors are pooled per horizon
 //!   neighbourhood, and the `level` quantile of those errors is the half-width. With no room for
@@ -18,8 +20,10 @@ use super::stats::quantile;
 
 /// Cycles averaged by the seasonal mean.
 pub const SEASONAL_MEAN_CYCLES: usize = 4;
+/// Rolling origins used to weight the ensemble's members.
+pub const WEIGHT_ORIGINS: usize = 5;
 /// Rolling origins used to calibrate intervals.
-pub const ORIGINS: usize = 8;
+pub const ORIGINS: usize = 12;
 
 /// A forecast of `horizon` steps.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,9 +74,9 @@ fn seasonal_naive(y: &[f64], p: usize, h: usize) -> Vec<f64> {
     (0..h).map(|k| y[n - p + k % p]).collect()
 }
 
-fn seasonal_mean(y: &[f64], p: usize, h: usize) -> Vec<f64> {
+fn seasonal_mean(y: &[f64], p: usize, h: usize, max_cycles: usize) -> Vec<f64> {
     let n = y.len();
-    let cycles = (n / p).clamp(1, SEASONAL_MEAN_CYCLES);
+    let cycles = (n / p).clamp(1, max_cycles);
     let profile: Vec<f64> = (0..p)
         .map(|j| (1..=cycles).map(|c| y[n - c * p + j]).sum::<f64>() / cycles as f64)
         .collect();
@@ -83,31 +87,93 @@ fn seasonal_mean(y: &[f64], p: usize, h: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The ensemble's point forecast from history `y` (no NaN).
-pub fn point_forecast(y: &[f64], periods: &[usize], h: usize) -> Vec<f64> {
+fn members(y: &[f64], periods: &[usize], h: usize) -> Vec<Vec<f64>> {
     let n = y.len();
     let usable: Vec<usize> = periods
         .iter()
         .copied()
         .filter(|&p| p >= 2 && p <= n)
         .collect();
-    let mut members: Vec<Vec<f64>> = Vec::new();
+    let mut out: Vec<Vec<f64>> = Vec::new();
     for &p in &usable {
-        members.push(seasonal_naive(y, p, h));
+        out.push(seasonal_naive(y, p, h));
+        out.push(seasonal_mean(y, p, h, SEASONAL_MEAN_CYCLES));
+        out.push(seasonal_trend(y, p, h, SEASONAL_MEAN_CYCLES));
     }
-    if let Some(&p) = usable.iter().min() {
-        members.push(seasonal_mean(y, p, h));
+    let k = n.min(5);
+    let recent = y[n - k..].iter().sum::<f64>() / k as f64;
+    if usable.is_empty() {
+        out.push(vec![y[n - 1]; h]);
+        out.push(vec![recent; h]);
     }
-    if members.is_empty() {
-        let last = y[n - 1];
-        let k = n.min(5);
-        let recent = y[n - k..].iter().sum::<f64>() / k as f64;
-        members.push(vec![last; h]);
-        members.push(vec![recent; h]);
+    out
+}
+
+/// Weights of the ensemble's members: inverse squared mean absolute error over a few rolling
+/// origins at the end of the history (equal weights when there is no room to backtest).
+fn member_weights(y: &[f64], periods: &[usize], h: usize) -> Vec<f64> {
+    let n = y.len();
+    let count = members(y, periods, 1).len();
+    let stride = periods.iter().copied().min().unwrap_or(h).max(1);
+    let min_history = periods.iter().copied().max().unwrap_or(1).max(2) * 2;
+    let mut err = vec![0.0; count];
+    let mut used = 0;
+    for j in 0..WEIGHT_ORIGINS {
+        let Some(origin) = n.checked_sub(h + j * stride) else {
+            break;
+        };
+        if origin < min_history {
+            break;
+        }
+        let ms = members(&y[..origin], periods, h);
+        if ms.len() != count {
+            break;
+        }
+        for (e, f) in err.iter_mut().zip(&ms) {
+            *e += f
+                .iter()
+                .zip(&y[origin..])
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f64>();
+        }
+        used += 1;
     }
-    let m = members.len() as f64;
+    if used == 0 {
+        return vec![1.0; count];
+    }
+    let floor = err.iter().copied().fold(f64::INFINITY, f64::min).max(1e-12) * 1e-3;
+    err.iter().map(|e| 1.0 / (e + floor).powi(2)).collect()
+}
+
+/// Seasonal mean plus the damped trend between the last cycle and the one `cycles` back.
+fn seasonal_trend(y: &[f64], p: usize, h: usize, max_cycles: usize) -> Vec<f64> {
+    let n = y.len();
+    let base = seasonal_mean(y, p, h, max_cycles);
+    let cycles = (n / p).min(max_cycles);
+    if cycles < 2 {
+        return base;
+    }
+    let mean = |c: usize| y[n - c * p..n - (c - 1) * p].iter().sum::<f64>() / p as f64;
+    let slope = (mean(1) - mean(cycles)) / ((cycles - 1) * p) as f64;
+    let phi: f64 = 0.98;
+    let mut acc = 0.0;
+    let mut damp = 1.0;
+    base.iter()
+        .map(|b| {
+            damp *= phi;
+            acc += damp;
+            b + slope * (acc + (p as f64 - 1.0) / 2.0)
+        })
+        .collect()
+}
+
+/// The ensemble's point forecast from history `y` (no NaN).
+pub fn point_forecast(y: &[f64], periods: &[usize], h: usize) -> Vec<f64> {
+    let ms = members(y, periods, h);
+    let w = member_weights(y, periods, h);
+    let total: f64 = w.iter().sum();
     (0..h)
-        .map(|k| members.iter().map(|f| f[k]).sum::<f64>() / m)
+        .map(|k| ms.iter().zip(&w).map(|(f, w)| f[k] * w).sum::<f64>() / total)
         .collect()
 }
 
