@@ -11,25 +11,33 @@
 //!    as Numenta's anomaly likelihood does: the mean |z| over the last [`SHORT`] points is compared
 //!    with the mean and spread of |z| over the last [`LONG`] points, giving a Gaussian tail
 //!    probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
-//! 3. **Score.** `-log10(q)` mapped to [0, 1] (1 at q = 1e-10), then suppressed: a point scores
-//!    fully only if it beats every score of the previous [`SUPPRESS`] points, so one event gives
-//!    one detection rather than a burst.
+//! 3. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
+//!    suppressed: a point keeps its score only if it beats every score of the previous
+//!    [`SUPPRESS`] points (otherwise 0), so one event gives one detection rather than a burst.
+//!
+//! The constants were chosen by a coarse sweep on the shared NAB series (BENCHMARKS.md shows the
+//! sensitivity); they are the same for every series.
 use std::collections::VecDeque;
 
 use crate::analysis::stats::{SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 
 /// Points in the rolling median baseline.
-pub const BASE_WINDOW: usize = 30;
+pub const BASE_WINDOW: usize = 100;
 /// Residuals used for the robust scale.
-pub const SCALE_WINDOW: usize = 400;
+pub const SCALE_WINDOW: usize = 2_000;
 /// Points averaged for the short-term surprise.
 pub const SHORT: usize = 5;
 /// Points of history the surprise is judged against.
-pub const LONG: usize = 800;
+pub const LONG: usize = 5_000;
 /// Points a detection suppresses after it.
-pub const SUPPRESS: usize = 200;
+pub const SUPPRESS: usize = 100;
 /// Points needed before anything is scored.
 pub const WARMUP: usize = 30;
+
+/// Points of history before novelty counts.
+pub const NOVELTY_MIN: usize = 100;
+/// Weight of novelty (distance beyond the range of the last [`LONG`] values, in ranges).
+pub const NOVELTY_WEIGHT: f64 = 5.0;
 
 const CLIP_Z: f64 = 4.0;
 
@@ -186,8 +194,9 @@ impl Detector {
         let az = z.abs().min(50.0);
         // Learn (clipped) before scoring the next point.
         let clipped = center + z.clamp(-CLIP_Z, CLIP_Z) * scale;
-        let novelty = match (self.values.sorted.len(), self.values.fifo.len() >= WARMUP) {
-            (_, true) => {
+        // Novelty needs a history long enough for its range to mean something.
+        let novelty = match self.values.fifo.len() >= NOVELTY_MIN {
+            true => {
                 let (lo, hi) = (self.min_value(), self.max_value());
                 let range = (hi - lo).max(scale);
                 if y > hi {
@@ -212,15 +221,14 @@ impl Detector {
         let s = self.short.mean();
         let sd = sd.max(0.25);
         let tail = 0.5 * erfc((s - mu) / sd / std::f64::consts::SQRT_2);
-        let mut surprise = (-tail.max(1e-300).log10()).max(0.0) / 10.0;
-        surprise += novelty;
+        let surprise = (-tail.max(1e-300).log10()).max(0.0) / 10.0 + NOVELTY_WEIGHT * novelty;
         let raw = surprise.clamp(0.0, 1.0);
         let prev_max = self.recent_scores.max();
         self.recent_scores.push(i, raw);
         if raw > prev_max {
             raw
         } else {
-            raw * 0.5
+            0.0
         }
     }
 
@@ -257,5 +265,81 @@ pub fn erfc(x: f64) -> f64 {
         r
     } else {
         2.0 - r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomaly::tests::Noise;
+
+    fn noisy(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Noise::new(seed);
+        (0..n).map(|_| 100.0 + 2.0 * rng.normal()).collect()
+    }
+
+    fn scores(ys: &[f64]) -> Vec<f64> {
+        let ts: Vec<i64> = (0..ys.len() as i64).map(|i| i * 300).collect();
+        detect_scores(&ts, ys)
+    }
+
+    fn argmax(xs: &[f64]) -> usize {
+        (0..xs.len())
+            .max_by(|a, b| xs[*a].total_cmp(&xs[*b]))
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_spike_is_the_top_score_and_fires_once() {
+        let mut ys = noisy(2_000, 1);
+        ys[1_500] += 40.0;
+        let s = scores(&ys);
+        assert_eq!(argmax(&s), 1_500);
+        let after = s[1_501..1_500 + SUPPRESS]
+            .iter()
+            .fold(0.0, |a: f64, b| a.max(*b));
+        assert!(after < s[1_500], "suppressed after the detection");
+        let before = s[WARMUP..1_500].iter().fold(0.0, |a: f64, b| a.max(*b));
+        assert!(s[1_500] > before + 0.3, "{} vs {before}", s[1_500]);
+    }
+
+    #[test]
+    fn a_level_shift_is_caught_within_a_few_points() {
+        let mut ys = noisy(2_000, 2);
+        for y in ys.iter_mut().skip(1_200) {
+            *y += 15.0;
+        }
+        let s = scores(&ys);
+        let top = argmax(&s);
+        assert!((1_200..1_205).contains(&top), "top at {top}");
+    }
+
+    #[test]
+    fn a_slow_ramp_stays_quiet_and_missing_points_score_zero() {
+        let mut rng = Noise::new(4);
+        let mut ys: Vec<f64> = (0..3_000)
+            .map(|i| 100.0 + 0.01 * i as f64 + rng.normal())
+            .collect();
+        ys[1_000] = f64::NAN;
+        let s = scores(&ys);
+        assert_eq!(s[1_000], 0.0);
+        let high = s.iter().filter(|x| **x >= 0.5).count();
+        assert!(high <= 3, "{high} high scores on a slow ramp");
+        assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn scores_are_causal() {
+        let ys = noisy(1_000, 5);
+        let full = scores(&ys);
+        let part = scores(&ys[..600]);
+        assert_eq!(&full[..600], &part[..]);
+    }
+
+    #[test]
+    fn erfc_matches_known_values() {
+        assert!((erfc(0.0) - 1.0).abs() < 1e-6);
+        assert!((erfc(1.0) - 0.157_299_207).abs() < 1e-6);
+        assert!((erfc(-1.0) - 1.842_700_793).abs() < 1e-6);
     }
 }
