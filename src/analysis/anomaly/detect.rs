@@ -142,7 +142,11 @@ pub struct Detector {
     n: usize,
     base: Rolling,
     resid: Rolling,
-    values: Rolling,
+    /// Running max of the values and of their negation over the last [`LONG`] points.
+    hi: SlidingMax,
+    lo: SlidingMax,
+    /// Values of the last [`LONG`] points (for their mean level).
+    values: Summed,
     zs: Summed,
     short: Summed,
     recent_scores: SlidingMax,
@@ -160,7 +164,15 @@ impl Detector {
             n: 0,
             base: Rolling::new(BASE_WINDOW),
             resid: Rolling::new(SCALE_WINDOW),
-            values: Rolling::new(LONG),
+            hi: SlidingMax {
+                width: LONG,
+                q: VecDeque::new(),
+            },
+            lo: SlidingMax {
+                width: LONG,
+                q: VecDeque::new(),
+            },
+            values: Summed::new(LONG),
             zs: Summed::new(LONG),
             short: Summed::new(SHORT),
             recent_scores: SlidingMax {
@@ -179,10 +191,10 @@ impl Detector {
         self.n += 1;
         let Some(center) = self.base.sorted.median() else {
             self.base.push(y);
-            self.values.push(y);
+            self.learn_value(i, y);
             return 0.0;
         };
-        let level = self.values.sorted.median().unwrap_or(center).abs();
+        let level = self.values.mean().abs();
         let mad = self.resid.sorted.median().unwrap_or(0.0) * MAD_SCALE;
         let scale = if mad > 0.0 {
             mad
@@ -211,7 +223,7 @@ impl Detector {
         };
         self.base.push(clipped);
         self.resid.push((y - center).abs());
-        self.values.push(y);
+        self.learn_value(i, y);
         let (mu, sd) = (self.zs.mean(), self.zs.sd());
         self.short.push(az);
         self.zs.push(az);
@@ -232,11 +244,16 @@ impl Detector {
         }
     }
 
+    fn learn_value(&mut self, i: usize, y: f64) {
+        self.values.push(y);
+        self.hi.push(i, y);
+        self.lo.push(i, -y);
+    }
     fn min_value(&self) -> f64 {
-        self.values.sorted.min().unwrap_or(0.0)
+        -self.lo.max()
     }
     fn max_value(&self) -> f64 {
-        self.values.sorted.max().unwrap_or(0.0)
+        self.hi.max()
     }
 }
 
