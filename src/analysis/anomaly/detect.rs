@@ -4,13 +4,14 @@
 //! using only the points before it (causal), in O(log W) time:
 //!
 //! 1. **Residual.** The value minus the median of the last [`BASE_WINDOW`] values, divided by a
-//!    robust scale of recent residuals (scaled median |residual| over [`SCALE_WINDOW`], floored so
+//!    robust scale of recent residuals (scaled median |residual| over [`SCALE_WINDOW`] points,
+//!    sampled every [`SCALE_SAMPLE`]th, floored so
 //!    that a flat series does not explode). Values far outside the band enter the baseline clipped,
 //!    so one spike does not drag it.
 //! 2. **Surprise.** The residual's tail is judged against the series' own history of residuals,
 //!    as Numenta's anomaly likelihood does: the mean |z| over the last [`SHORT`] points is compared
-//!    with the mean and spread of |z| over the last [`LONG`] points, giving a Gaussian tail
-//!    probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
+//!    with the mean and spread of |z| over the series' history (exponentially weighted, about
+//!    [`LONG`] points), giving a Gaussian tail probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
 //! 3. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
 //!    suppressed: a point keeps its score only if it beats every score of the previous
 //!    [`SUPPRESS`] points (otherwise 0), so one event gives one detection rather than a burst.
@@ -31,6 +32,9 @@ pub const SHORT: usize = 5;
 pub const LONG: usize = 5_000;
 /// Points a detection suppresses after it.
 pub const SUPPRESS: usize = 100;
+/// Every this many residuals, one enters the scale window (so it spans [`SCALE_WINDOW`] points
+/// with a quarter of the memory and work).
+pub const SCALE_SAMPLE: usize = 4;
 /// Points needed before anything is scored.
 pub const WARMUP: usize = 30;
 
@@ -74,7 +78,6 @@ struct Summed {
     cap: usize,
     fifo: VecDeque<f64>,
     sum: f64,
-    sumsq: f64,
 }
 
 impl Summed {
@@ -83,17 +86,14 @@ impl Summed {
             cap,
             fifo: VecDeque::with_capacity(cap + 1),
             sum: 0.0,
-            sumsq: 0.0,
         }
     }
     fn push(&mut self, x: f64) {
         self.fifo.push_back(x);
         self.sum += x;
-        self.sumsq += x * x;
         if self.fifo.len() > self.cap {
             if let Some(old) = self.fifo.pop_front() {
                 self.sum -= old;
-                self.sumsq -= old * old;
             }
         }
     }
@@ -104,13 +104,30 @@ impl Summed {
             self.sum / self.fifo.len() as f64
         }
     }
+}
+
+/// Mean and variance over all points so far while fewer than [`LONG`], then exponentially
+/// weighted with weight `1 / LONG` (no buffer: O(1) memory).
+#[derive(Clone, Debug, Default)]
+struct Ewma {
+    count: usize,
+    mean: f64,
+    var: f64,
+}
+
+impl Ewma {
+    fn push(&mut self, x: f64) {
+        self.count += 1;
+        let a = 1.0 / self.count.min(LONG) as f64;
+        let d = x - self.mean;
+        self.mean += a * d;
+        self.var = (1.0 - a) * (self.var + a * d * d);
+    }
+    fn mean(&self) -> f64 {
+        self.mean
+    }
     fn sd(&self) -> f64 {
-        let n = self.fifo.len() as f64;
-        if n < 2.0 {
-            return 0.0;
-        }
-        let m = self.sum / n;
-        ((self.sumsq / n - m * m).max(0.0) * n / (n - 1.0)).sqrt()
+        self.var.max(0.0).sqrt()
     }
 }
 
@@ -146,8 +163,8 @@ pub struct Detector {
     hi: SlidingMax,
     lo: SlidingMax,
     /// Values of the last [`LONG`] points (for their mean level).
-    values: Summed,
-    zs: Summed,
+    values: Ewma,
+    zs: Ewma,
     short: Summed,
     recent_scores: SlidingMax,
 }
@@ -163,7 +180,7 @@ impl Detector {
         Detector {
             n: 0,
             base: Rolling::new(BASE_WINDOW),
-            resid: Rolling::new(SCALE_WINDOW),
+            resid: Rolling::new(SCALE_WINDOW / SCALE_SAMPLE),
             hi: SlidingMax {
                 width: LONG,
                 q: VecDeque::new(),
@@ -172,8 +189,8 @@ impl Detector {
                 width: LONG,
                 q: VecDeque::new(),
             },
-            values: Summed::new(LONG),
-            zs: Summed::new(LONG),
+            values: Ewma::default(),
+            zs: Ewma::default(),
             short: Summed::new(SHORT),
             recent_scores: SlidingMax {
                 width: SUPPRESS,
@@ -207,7 +224,7 @@ impl Detector {
         // Learn (clipped) before scoring the next point.
         let clipped = center + z.clamp(-CLIP_Z, CLIP_Z) * scale;
         // Novelty needs a history long enough for its range to mean something.
-        let novelty = match self.values.fifo.len() >= NOVELTY_MIN {
+        let novelty = match i >= NOVELTY_MIN {
             true => {
                 let (lo, hi) = (self.min_value(), self.max_value());
                 let range = (hi - lo).max(scale);
@@ -222,7 +239,9 @@ impl Detector {
             _ => 0.0,
         };
         self.base.push(clipped);
-        self.resid.push((y - center).abs());
+        if i.is_multiple_of(SCALE_SAMPLE) {
+            self.resid.push((y - center).abs());
+        }
         self.learn_value(i, y);
         let (mu, sd) = (self.zs.mean(), self.zs.sd());
         self.short.push(az);
