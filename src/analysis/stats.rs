@@ -196,16 +196,6 @@ impl SortedWindow {
     pub fn mean(&self) -> Option<f64> {
         mean(&self.sorted)
     }
-
-    /// Smallest value held.
-    pub fn min(&self) -> Option<f64> {
-        self.sorted.first().copied()
-    }
-
-    /// Largest value held.
-    pub fn max(&self) -> Option<f64> {
-        self.sorted.last().copied()
-    }
 }
 
 #[cfg(test)]
