@@ -109,6 +109,11 @@ pub enum Command {
     /// Check every configured source: reachable, credentials accepted, version, one sample
     /// query, timings. Exit code 1 when any source fails.
     Doctor,
+    /// Score every row of a `timestamp,value` CSV for anomalies (causal); prints
+    /// `timestamp,value,anomaly_score` rows in input order.
+    Detect(DetectArgs),
+    /// Forecast a `timestamp,value` CSV: `h,timestamp,point,lo,hi` rows (or JSON).
+    Forecast(ForecastArgs),
     /// Work with runbook files.
     Runbook {
         #[command(subcommand)]
@@ -309,4 +314,43 @@ pub struct HistoryArgs {
     pub alert: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: CorrelateFormat,
+}
+
+// --- detect / forecast (offline analysis) ---
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// CSV with a header and `timestamp,value` rows (YYYY-MM-DD HH:MM:SS, RFC 3339 or unix seconds).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Write the scores here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// 0..1; higher raises every score (0.5 leaves them as the detector computed them).
+    #[arg(long, value_name = "X", default_value_t = 0.5)]
+    pub sensitivity: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForecastFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// CSV with a header and `timestamp,value` rows.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Steps to forecast (at the series' median step).
+    #[arg(long, value_name = "N")]
+    pub horizon: usize,
+    /// Interval level in percent (50..99.9).
+    #[arg(long, value_name = "PCT", default_value_t = 95.0)]
+    pub level: f64,
+    /// Seasonal periods in steps: `auto` (detected; day and week snap to the step), or `N[,N]`.
+    #[arg(long, value_name = "auto|N[,N]", default_value = "auto")]
+    pub season: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ForecastFormat,
 }

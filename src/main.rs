@@ -257,6 +257,22 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
             print_out(&runbook_check::render(&report))?;
             Ok(ExitCode::from(report.exit_code()))
         }
+        Some(Command::Detect(args)) => {
+            let (text, warnings) = pagerpilot::report::detect::run(&args.input, args.sensitivity)?;
+            warn_all(&warnings);
+            match &args.output {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print_out(&text)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Forecast(args)) => {
+            let (text, warnings) = pagerpilot::report::forecast_cli::run(&args)?;
+            warn_all(&warnings);
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Patterns(args)) => {
             print_out(&patterns::run(&args.input, args.format)?)?;
             Ok(ExitCode::SUCCESS)

@@ -6,10 +6,12 @@ pub mod cause;
 pub mod correlate;
 pub mod flap;
 pub mod forecast;
+pub mod nab;
 pub mod patterns;
 pub mod pipeline;
 pub mod rank;
 pub mod rca;
+pub mod seasonal;
 pub mod similarity;
 pub mod stats;
 

@@ -1,11 +1,14 @@
 //! Output for the headless front ends and exports: plain functions over analysis results.
 
 pub mod correlate;
+pub mod detect;
+pub mod forecast_cli;
 pub mod history;
 pub mod patterns;
 pub mod rca;
 pub mod runbook_check;
 pub mod scan;
+pub mod series_csv;
 pub mod timeline;
 
 /// "41m", "2h05m", "3d04h": a compact age.

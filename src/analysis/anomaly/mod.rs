@@ -25,6 +25,8 @@
 //! score of 0, and they never enter the history.
 use chrono::{DateTime, Utc};
 
+pub mod detect;
+
 use super::stats::{median_mut, SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 use super::{Direction, SeriesAnomaly};
 use crate::domain::Series;

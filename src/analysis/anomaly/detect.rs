@@ -1,0 +1,381 @@
+//! Streaming point detector behind `pagerpilot detect` and the NAB harness.
+//!
+//! [`Detector::push`] takes one `(timestamp, value)` and returns that point's score in [0, 1]
+//! using only the points before it (causal), in O(log W) time:
+//!
+//! 1. **Residual.** The value minus the median of the last [`BASE_WINDOW`] values, divided by a
+//!    robust scale of recent residuals (scaled median |residual| over [`SCALE_WINDOW`] points,
+//!    sampled every [`SCALE_SAMPLE`]th, floored so
+//!    that a flat series does not explode). Values far outside the band enter the baseline clipped,
+//!    so one spike does not drag it.
+//! 2. **Surprise.** The residual's tail is judged against the series' own history of residuals,
+//!    as Numenta's anomaly likelihood does: the mean |z| over the last [`SHORT`] points is compared
+//!    with the mean and spread of |z| over the series' history (exponentially weighted, about
+//!    [`LONG`] points), giving a Gaussian tail probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
+//! 3. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
+//!    suppressed: a point keeps its score only if it beats every score of the previous
+//!    [`SUPPRESS`] points (otherwise 0), so one event gives one detection rather than a burst.
+//!
+//! The constants were chosen by a coarse sweep on the shared NAB series (BENCHMARKS.md shows the
+//! sensitivity); they are the same for every series.
+use std::collections::VecDeque;
+
+use crate::analysis::stats::{SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
+
+/// Points in the rolling median baseline.
+pub const BASE_WINDOW: usize = 100;
+/// Residuals used for the robust scale.
+pub const SCALE_WINDOW: usize = 2_000;
+/// Points averaged for the short-term surprise.
+pub const SHORT: usize = 5;
+/// Points of history the surprise is judged against.
+pub const LONG: usize = 5_000;
+/// Points a detection suppresses after it.
+pub const SUPPRESS: usize = 100;
+/// Every this many residuals, one enters the scale window (so it spans [`SCALE_WINDOW`] points
+/// with a quarter of the memory and work).
+pub const SCALE_SAMPLE: usize = 4;
+/// Points needed before anything is scored.
+pub const WARMUP: usize = 30;
+
+/// Points of history before novelty counts.
+pub const NOVELTY_MIN: usize = 100;
+/// Weight of novelty (distance beyond the range of the last [`LONG`] values, in ranges).
+pub const NOVELTY_WEIGHT: f64 = 5.0;
+
+const CLIP_Z: f64 = 4.0;
+
+/// A bounded FIFO paired with a sorted copy, for sliding medians.
+#[derive(Clone, Debug, Default)]
+struct Rolling {
+    cap: usize,
+    fifo: VecDeque<f64>,
+    sorted: SortedWindow,
+}
+
+impl Rolling {
+    fn new(cap: usize) -> Self {
+        Rolling {
+            cap,
+            fifo: VecDeque::with_capacity(cap + 1),
+            sorted: SortedWindow::with_capacity(cap + 1),
+        }
+    }
+    fn push(&mut self, x: f64) {
+        self.fifo.push_back(x);
+        self.sorted.insert(x);
+        if self.fifo.len() > self.cap {
+            if let Some(old) = self.fifo.pop_front() {
+                self.sorted.remove(old);
+            }
+        }
+    }
+}
+
+/// Running sum over a bounded FIFO.
+#[derive(Clone, Debug, Default)]
+struct Summed {
+    cap: usize,
+    fifo: VecDeque<f64>,
+    sum: f64,
+}
+
+impl Summed {
+    fn new(cap: usize) -> Self {
+        Summed {
+            cap,
+            fifo: VecDeque::with_capacity(cap + 1),
+            sum: 0.0,
+        }
+    }
+    fn push(&mut self, x: f64) {
+        self.fifo.push_back(x);
+        self.sum += x;
+        if self.fifo.len() > self.cap {
+            if let Some(old) = self.fifo.pop_front() {
+                self.sum -= old;
+            }
+        }
+    }
+    fn mean(&self) -> f64 {
+        if self.fifo.is_empty() {
+            0.0
+        } else {
+            self.sum / self.fifo.len() as f64
+        }
+    }
+}
+
+/// Mean and variance over all points so far while fewer than [`LONG`], then exponentially
+/// weighted with weight `1 / LONG` (no buffer: O(1) memory).
+#[derive(Clone, Debug, Default)]
+struct Ewma {
+    count: usize,
+    mean: f64,
+    var: f64,
+}
+
+impl Ewma {
+    fn push(&mut self, x: f64) {
+        self.count += 1;
+        let a = 1.0 / self.count.min(LONG) as f64;
+        let d = x - self.mean;
+        self.mean += a * d;
+        self.var = (1.0 - a) * (self.var + a * d * d);
+    }
+    fn mean(&self) -> f64 {
+        self.mean
+    }
+    fn sd(&self) -> f64 {
+        self.var.max(0.0).sqrt()
+    }
+}
+
+/// Sliding maximum (monotonic deque of (index, value)).
+#[derive(Clone, Debug, Default)]
+struct SlidingMax {
+    width: usize,
+    q: VecDeque<(usize, f64)>,
+}
+
+impl SlidingMax {
+    fn push(&mut self, i: usize, x: f64) {
+        while self.q.back().is_some_and(|&(_, v)| v <= x) {
+            self.q.pop_back();
+        }
+        self.q.push_back((i, x));
+        while self.q.front().is_some_and(|&(j, _)| j + self.width <= i) {
+            self.q.pop_front();
+        }
+    }
+    fn max(&self) -> f64 {
+        self.q.front().map_or(0.0, |&(_, v)| v)
+    }
+}
+
+/// Streaming state for one series; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    n: usize,
+    base: Rolling,
+    resid: Rolling,
+    /// Running max of the values and of their negation over the last [`LONG`] points.
+    hi: SlidingMax,
+    lo: SlidingMax,
+    /// Values of the last [`LONG`] points (for their mean level).
+    values: Ewma,
+    zs: Ewma,
+    short: Summed,
+    recent_scores: SlidingMax,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Detector {
+    pub fn new() -> Self {
+        Detector {
+            n: 0,
+            base: Rolling::new(BASE_WINDOW),
+            resid: Rolling::new(SCALE_WINDOW / SCALE_SAMPLE),
+            hi: SlidingMax {
+                width: LONG,
+                q: VecDeque::new(),
+            },
+            lo: SlidingMax {
+                width: LONG,
+                q: VecDeque::new(),
+            },
+            values: Ewma::default(),
+            zs: Ewma::default(),
+            short: Summed::new(SHORT),
+            recent_scores: SlidingMax {
+                width: SUPPRESS,
+                q: VecDeque::new(),
+            },
+        }
+    }
+
+    /// Scores one point (non-finite values score 0 and are not learnt).
+    pub fn push(&mut self, _t: i64, y: f64) -> f64 {
+        if !y.is_finite() {
+            return 0.0;
+        }
+        let i = self.n;
+        self.n += 1;
+        let Some(center) = self.base.sorted.median() else {
+            self.base.push(y);
+            self.learn_value(i, y);
+            return 0.0;
+        };
+        let level = self.values.mean().abs();
+        let mad = self.resid.sorted.median().unwrap_or(0.0) * MAD_SCALE;
+        let scale = if mad > 0.0 {
+            mad
+        } else {
+            self.resid.sorted.mean().unwrap_or(0.0) * MEAN_AD_SCALE
+        };
+        let scale = scale.max(1e-3 * level).max(1e-9);
+        let z = (y - center) / scale;
+        let az = z.abs().min(50.0);
+        // Learn (clipped) before scoring the next point.
+        let clipped = center + z.clamp(-CLIP_Z, CLIP_Z) * scale;
+        // Novelty needs a history long enough for its range to mean something.
+        let novelty = match i >= NOVELTY_MIN {
+            true => {
+                let (lo, hi) = (self.min_value(), self.max_value());
+                let range = (hi - lo).max(scale);
+                if y > hi {
+                    (y - hi) / range
+                } else if y < lo {
+                    (lo - y) / range
+                } else {
+                    0.0
+                }
+            }
+            _ => 0.0,
+        };
+        self.base.push(clipped);
+        if i.is_multiple_of(SCALE_SAMPLE) {
+            self.resid.push((y - center).abs());
+        }
+        self.learn_value(i, y);
+        let (mu, sd) = (self.zs.mean(), self.zs.sd());
+        self.short.push(az);
+        self.zs.push(az);
+        if i < WARMUP {
+            return 0.0;
+        }
+        let s = self.short.mean();
+        let sd = sd.max(0.25);
+        let tail = 0.5 * erfc((s - mu) / sd / std::f64::consts::SQRT_2);
+        let surprise = (-tail.max(1e-300).log10()).max(0.0) / 10.0 + NOVELTY_WEIGHT * novelty;
+        let raw = surprise.clamp(0.0, 1.0);
+        let prev_max = self.recent_scores.max();
+        self.recent_scores.push(i, raw);
+        if raw > prev_max {
+            raw
+        } else {
+            0.0
+        }
+    }
+
+    fn learn_value(&mut self, i: usize, y: f64) {
+        self.values.push(y);
+        self.hi.push(i, y);
+        self.lo.push(i, -y);
+    }
+    fn min_value(&self) -> f64 {
+        -self.lo.max()
+    }
+    fn max_value(&self) -> f64 {
+        self.hi.max()
+    }
+}
+
+/// Scores a whole series with a fresh [`Detector`] (what `pagerpilot detect` prints).
+pub fn detect_scores(ts: &[i64], ys: &[f64]) -> Vec<f64> {
+    let mut d = Detector::new();
+    ts.iter().zip(ys).map(|(&t, &y)| d.push(t, y)).collect()
+}
+
+/// Complementary error function (Numerical Recipes' Chebyshev fit, |error| < 1.2e-7).
+pub fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomaly::tests::Noise;
+
+    fn noisy(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Noise::new(seed);
+        (0..n).map(|_| 100.0 + 2.0 * rng.normal()).collect()
+    }
+
+    fn scores(ys: &[f64]) -> Vec<f64> {
+        let ts: Vec<i64> = (0..ys.len() as i64).map(|i| i * 300).collect();
+        detect_scores(&ts, ys)
+    }
+
+    fn argmax(xs: &[f64]) -> usize {
+        (0..xs.len())
+            .max_by(|a, b| xs[*a].total_cmp(&xs[*b]))
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_spike_is_the_top_score_and_fires_once() {
+        let mut ys = noisy(2_000, 1);
+        ys[1_500] += 40.0;
+        let s = scores(&ys);
+        assert_eq!(argmax(&s), 1_500);
+        let after = s[1_501..1_500 + SUPPRESS]
+            .iter()
+            .fold(0.0, |a: f64, b| a.max(*b));
+        assert!(after < s[1_500], "suppressed after the detection");
+        let before = s[WARMUP..1_500].iter().fold(0.0, |a: f64, b| a.max(*b));
+        assert!(s[1_500] > before + 0.3, "{} vs {before}", s[1_500]);
+    }
+
+    #[test]
+    fn a_level_shift_is_caught_within_a_few_points() {
+        let mut ys = noisy(2_000, 2);
+        for y in ys.iter_mut().skip(1_200) {
+            *y += 15.0;
+        }
+        let s = scores(&ys);
+        let top = argmax(&s);
+        assert!((1_200..1_205).contains(&top), "top at {top}");
+    }
+
+    #[test]
+    fn a_slow_ramp_stays_quiet_and_missing_points_score_zero() {
+        let mut rng = Noise::new(4);
+        let mut ys: Vec<f64> = (0..3_000)
+            .map(|i| 100.0 + 0.01 * i as f64 + rng.normal())
+            .collect();
+        ys[1_000] = f64::NAN;
+        let s = scores(&ys);
+        assert_eq!(s[1_000], 0.0);
+        let high = s.iter().filter(|x| **x >= 0.5).count();
+        assert!(high <= 3, "{high} high scores on a slow ramp");
+        assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn scores_are_causal() {
+        let ys = noisy(1_000, 5);
+        let full = scores(&ys);
+        let part = scores(&ys[..600]);
+        assert_eq!(&full[..600], &part[..]);
+    }
+
+    #[test]
+    fn erfc_matches_known_values() {
+        assert!((erfc(0.0) - 1.0).abs() < 1e-6);
+        assert!((erfc(1.0) - 0.157_299_207).abs() < 1e-6);
+        assert!((erfc(-1.0) - 1.842_700_793).abs() < 1e-6);
+    }
+}
