@@ -135,6 +135,7 @@ async fn event_loop(
         exports_dir: opts.exports_dir.clone(),
         checker: opts.checker.clone(),
         alertmanager: opts.alertmanager.clone(),
+        pattern_ids: Default::default(),
     };
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);
