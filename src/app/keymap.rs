@@ -36,6 +36,10 @@ pub enum Action {
     /// Acknowledge the incident's alerts until each resolves.
     Ack,
     ToggleFollow,
+    /// Mark an incident, then merge it with another (stored as a rule).
+    Merge,
+    /// Split an alert out of the open incident (stored as a rule).
+    Split,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.

@@ -72,6 +72,24 @@ impl EffectRunner {
                     let _ = tx.send(Msg::Persisted { request, result });
                 });
             }
+            Effect::SaveGroupingRule(rule) => {
+                let store = self.store.clone();
+                let operator = app.operator.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store
+                        .add_grouping_rule(rule.clone(), &operator)
+                        .map(|()| rule)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::GroupingRuleSaved(result));
+                });
+            }
+            Effect::LoadGroupingRules => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.grouping_rules().map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::GroupingRulesLoaded(result));
+                });
+            }
             Effect::LoadLog => {
                 let store = self.store.clone();
                 tokio::task::spawn_blocking(move || {
