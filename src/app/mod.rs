@@ -263,6 +263,8 @@ pub struct App {
     pub grouping_rules: Vec<crate::analysis::corrections::GroupingRule>,
     /// The incident `m` marked for a merge.
     pub merge_mark: Option<String>,
+    /// "Seen before?" per incident id, from the stored alert history (after each analysis).
+    pub seen_before: BTreeMap<String, crate::analysis::similarity::SeenBefore>,
     /// Acknowledged alerts by fingerprint; an ack ends when its alert resolves.
     pub acks: BTreeMap<String, crate::analysis::flap::Ack>,
     /// The configured display name, logged next to the OS user.
@@ -324,6 +326,7 @@ impl App {
             operator: String::from("operator"),
             grouping_rules: Vec::new(),
             merge_mark: None,
+            seen_before: BTreeMap::new(),
             display_name: None,
             host: String::from("localhost"),
             db_path: String::new(),

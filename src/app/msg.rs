@@ -53,6 +53,11 @@ pub enum Msg {
     },
     /// The store saved a grouping correction (or could not).
     GroupingRuleSaved(Result<crate::analysis::corrections::GroupingRule, String>),
+    /// "Seen before?" for the incidents of analysis `generation`, by incident id.
+    SeenBefore {
+        generation: u64,
+        seen: std::collections::BTreeMap<String, crate::analysis::similarity::SeenBefore>,
+    },
     /// The stored grouping corrections, read at start-up.
     GroupingRulesLoaded(Result<Vec<crate::analysis::corrections::GroupingRule>, String>),
     /// A command asked for with `Effect::Execute` finished (or could not start).

@@ -74,6 +74,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Executed { request, result } => remediate::on_executed(app, request, result),
         Msg::SilenceDone { request, result } => silence::on_done(app, request, result),
         Msg::GroupingRuleSaved(result) => super::grouping::on_saved(app, result),
+        Msg::SeenBefore { generation, seen } => {
+            if generation == app.analysis_generation {
+                app.seen_before = seen;
+            }
+            Vec::new()
+        }
         Msg::GroupingRulesLoaded(result) => super::grouping::on_loaded(app, result),
         Msg::LogLoaded(Ok(rows)) => {
             app.log = rows;
@@ -173,6 +179,27 @@ fn on_polled(
     }
 }
 
+/// What resolved the incident holding `fingerprint`, as the history notes it (`runbook ID`): the
+/// runbook of the newest step approved for that incident in the remediation log.
+fn resolved_by(
+    analysis: Option<&crate::analysis::Analysis>,
+    log: &[crate::domain::remediation::StoredEntry],
+    fingerprint: &str,
+) -> Option<String> {
+    let incident = analysis?
+        .incidents
+        .iter()
+        .find(|i| i.members.iter().any(|m| m.fingerprint == fingerprint))?;
+    log.iter()
+        .rev()
+        .find(|r| {
+            r.entry.incident_id == incident.id
+                && r.entry.decision == crate::domain::remediation::Decision::Approved
+                && !r.entry.runbook_id.is_empty()
+        })
+        .map(|r| format!("runbook {}", r.entry.runbook_id))
+}
+
 /// Compares the new alert list with the previous one and remembers what changed.
 fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chrono::Utc>) {
     let before: BTreeMap<&str, AlertState> = app
@@ -190,9 +217,11 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
             } else {
                 at
             };
-            app.data
-                .history_outbox
-                .push(AlertEvent::of(alert, alert.state.into(), when));
+            let mut event = AlertEvent::of(alert, alert.state.into(), when);
+            if alert.state == AlertState::Resolved {
+                event.note = resolved_by(app.analysis.as_ref(), &app.log, &alert.fingerprint);
+            }
+            app.data.history_outbox.push(event);
             app.data.transitions.push(Transition {
                 fingerprint: alert.fingerprint.clone(),
                 at: if before.is_empty() {
@@ -207,9 +236,9 @@ fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chro
     for (fp, state) in &before {
         if *state != AlertState::Resolved && !seen.contains(fp) {
             if let Some(gone) = app.data.alerts.iter().find(|a| a.fingerprint == *fp) {
-                app.data
-                    .history_outbox
-                    .push(AlertEvent::of(gone, HistoryState::Resolved, at));
+                let mut event = AlertEvent::of(gone, HistoryState::Resolved, at);
+                event.note = resolved_by(app.analysis.as_ref(), &app.log, fp);
+                app.data.history_outbox.push(event);
             }
             app.data.transitions.push(Transition {
                 fingerprint: (*fp).to_string(),

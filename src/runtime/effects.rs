@@ -9,6 +9,7 @@ use crate::analysis::analyze_reading_runbooks;
 use std::sync::{Arc, Mutex};
 
 use crate::analysis::patterns::ids::PatternIds;
+use crate::analysis::similarity;
 use crate::app::{App, Effect, Msg, SilenceAction};
 use crate::report::timeline;
 use crate::sources::alertmanager::{AlertmanagerClient, Matcher};
@@ -49,14 +50,19 @@ impl EffectRunner {
                 let store = self.store.clone();
                 let ids = self.pattern_ids.clone();
                 tokio::task::spawn_blocking(move || {
-                    let now_ns = snapshot.now.timestamp_nanos_opt().unwrap_or(i64::MAX);
+                    let now = snapshot.now;
+                    let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
                     let analysis = Box::new(analyze_reading_runbooks(*snapshot));
                     let patterns = analysis.patterns.clone();
+                    let incidents = analysis.incidents.clone();
                     let _ = tx.send(Msg::Analyzed {
                         generation,
                         analysis,
                     });
                     remember_patterns(&store, &ids, &patterns, now_ns);
+                    if let Some(seen) = seen_before(&store, &incidents, now) {
+                        let _ = tx.send(Msg::SeenBefore { generation, seen });
+                    }
                 });
             }
             Effect::Persist { request, entry } => {
@@ -205,4 +211,24 @@ fn remember_patterns(
     if let Err(e) = store.save_pattern_ids(registry.clone()) {
         tracing::error!(error = %e, "saving log pattern ids");
     }
+}
+
+/// "Seen before?" for `incidents` from the stored alert history of the look-back window; `None`
+/// (logged) when the history cannot be read.
+fn seen_before(
+    store: &StoreHandle,
+    incidents: &[crate::domain::Incident],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<std::collections::BTreeMap<String, similarity::SeenBefore>> {
+    let since = now - chrono::Duration::days(similarity::LOOKBACK_DAYS);
+    let history = store
+        .alert_history(since)
+        .map_err(|e| tracing::error!(error = %e, "reading alert history for seen-before"))
+        .ok()?;
+    Some(
+        incidents
+            .iter()
+            .map(|i| (i.id.clone(), similarity::seen_before(i, &history, now)))
+            .collect(),
+    )
 }

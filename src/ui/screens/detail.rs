@@ -64,6 +64,16 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
     if let Some(text) = ack_text(app, inc) {
         first.push(span(format!("  {text}"), theme.style(Role::Muted)));
     }
+    if let Some(seen) = app.seen_before.get(&inc.id) {
+        use crate::analysis::similarity::Familiarity;
+        let (tag, role) = match seen.tag {
+            Familiarity::New => ("NEW", Role::Warning),
+            Familiarity::Rare => ("RARE", Role::Text),
+            Familiarity::Frequent => ("FREQUENT", Role::Text),
+        };
+        first.push(span(format!("  {tag}"), theme.style(role)));
+        first.push(span(format!(" {}", seen.text), theme.style(Role::Muted)));
+    }
     let score = if inc.score.is_finite() {
         format!("{:.2}", inc.score)
     } else {
