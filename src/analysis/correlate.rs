@@ -61,6 +61,8 @@ pub const SLOW_LINK_MAX_CALLERS: usize = 2;
 pub const CONFIRM_BEFORE_SECS: i64 = 30 * 60;
 /// ... to this long after.
 pub const CONFIRM_AFTER_SECS: i64 = 10 * 60;
+/// Anomaly onsets of two services linked through the topology must be at most this far apart.
+pub const ONSET_ALIGN_SECS: i64 = 10 * 60;
 /// Anomaly onsets this long before an alert (or incident) started still count for it.
 pub const ANOMALY_LOOKBACK_SECS: i64 = 60 * 60;
 /// At most this many key series per incident.
@@ -186,9 +188,13 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
                 .unwrap_or_default();
             let from = start.saturating_sub(ANOMALY_LOOKBACK_SECS);
             let to = start.saturating_add(LINK_WINDOW_SECS);
-            let onset = service
-                .and_then(|s| onsets.get(s))
-                .and_then(|v| v.iter().copied().filter(|o| *o >= from && *o <= to).min());
+            // The onset nearest the alert's start: a service hit twice has two.
+            let onset = service.and_then(|s| onsets.get(s)).and_then(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|o| *o >= from && *o <= to)
+                    .min_by_key(|o| (o.abs_diff(start), *o))
+            });
             let backed = service.and_then(|s| onsets.get(s)).is_some_and(|v| {
                 v.iter().any(|o| {
                     *o >= start.saturating_sub(CONFIRM_BEFORE_SECS)
@@ -268,10 +274,29 @@ fn service_relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relat
     }
 }
 
+/// Whether the two alerts' anomaly onsets (where both have one) are close enough to be one
+/// fault's.
+fn onsets_align(a: &Node<'_>, b: &Node<'_>) -> bool {
+    match (a.onset, b.onset) {
+        (Some(oa), Some(ob)) => oa.abs_diff(ob) <= ONSET_ALIGN_SECS.unsigned_abs(),
+        _ => true,
+    }
+}
+
 /// The service relation, kept when the two alerts' evidence allows it.
 fn node_relation(rel: Option<Relation>, a: &Node<'_>, b: &Node<'_>) -> Option<Relation> {
     match rel? {
         Relation::Adjacent | Relation::TwoHops(_) if !(a.confirmed && b.confirmed) => None,
+        // A fault reaches a neighbour within minutes: when both services' metrics turned
+        // anomalous, their onsets must line up. Two problems on neighbouring services that
+        // merely overlap in time (a slow burn's symptom next to an `auth` outage) do not.
+        // The same holds for one service: two alerts backed by two separate anomalies of
+        // it are two problems.
+        Relation::Adjacent | Relation::TwoHops(_) | Relation::SameService
+            if !onsets_align(a, b) =>
+        {
+            None
+        }
         Relation::CoAnomaly => match (a.onset, b.onset) {
             (Some(oa), Some(ob)) if oa.abs_diff(ob) <= CO_ANOMALY_SECS.unsigned_abs() => {
                 Some(Relation::CoAnomaly)
@@ -389,6 +414,8 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
         }
         (!(known[a as usize] && known[b as usize])).then_some(Relation::CoAnomaly)
     };
+    // Alerts linked to another service's alert within the window: a fast fault explains them.
+    let mut explained = vec![false; n];
     for i in 0..n {
         if nodes[i].flapping() {
             continue;
@@ -404,6 +431,10 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             }
             if node_relation(svc_rel(si, sj), &nodes[i], &nodes[j]).is_some() {
                 union(&mut parent, i, j);
+                if si != sj {
+                    explained[i] = true;
+                    explained[j] = true;
+                }
             }
         }
     }
@@ -422,7 +453,19 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             .filter(|c| topo.caller_count(c) <= SLOW_LINK_MAX_CALLERS);
         for other in std::iter::once(s).chain(callees) {
             if let Some(&i) = latest.get(other) {
-                if node.start.saturating_sub(nodes[i].start) <= SLOW_LINK_SECS {
+                // One service: the same anomaly behind both; a callee: its anomaly came first.
+                let fits = match (nodes[i].onset, node.onset) {
+                    (Some(oi), Some(oj)) if other == s => {
+                        oi.abs_diff(oj) <= ONSET_ALIGN_SECS.unsigned_abs()
+                    }
+                    (Some(oi), Some(oj)) => oj >= oi.saturating_sub(ONSET_ALIGN_SECS),
+                    _ => true,
+                };
+                // An alert a fast fault already explains (linked to another service's alert
+                // with aligned onsets) is not also a slow symptom of an older problem of a
+                // service it calls: that older problem merely happened to be still open.
+                let fits = fits && (other == s || !explained[j]);
+                if fits && node.start.saturating_sub(nodes[i].start) <= SLOW_LINK_SECS {
                     union(&mut parent, i, j);
                 }
             }
