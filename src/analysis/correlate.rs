@@ -134,8 +134,8 @@ pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
         }
     }
     let topo = Topology::new(&edges);
-    let index = SeriesIndex::new(input.series);
-    let nodes = active_nodes(input);
+    let index = SeriesIndex::with_anomalies(input.series, input.anomalies);
+    let nodes = active_nodes(input, &index);
     let mut incidents: Vec<Incident> = group(&nodes, &topo)
         .iter()
         .map(|idx| assemble(idx, &nodes, &topo, input, &index))
@@ -146,7 +146,7 @@ pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
 }
 
 /// Active alerts, one per fingerprint, sorted by (start, fingerprint).
-fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
+fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<Node<'a>> {
     let mut alerts: Vec<&Alert> = input
         .alerts
         .iter()
@@ -159,18 +159,19 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
     alerts.sort_by(|a, b| (a.starts_at, &a.fingerprint).cmp(&(b.starts_at, &b.fingerprint)));
     let now = input.now.timestamp();
     // Anomaly onsets per service, looked up once.
-    let mut onsets: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    let mut watched: BTreeSet<&str> = BTreeSet::new();
-    for series in input.series {
-        let onset = input.anomalies.get(&series.id).and_then(|a| a.onset);
-        if let Some(svc) = series.service() {
-            watched.insert(svc);
-            if let Some(o) = onset {
-                onsets.entry(svc).or_default().push(o);
-            }
-        }
-    }
-    let mut changes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let onsets: HashMap<&str, Vec<i64>> = index
+        .by_service
+        .iter()
+        .map(|(svc, rows)| {
+            let v: Vec<i64> = rows
+                .iter()
+                .filter_map(|(_, a)| a.and_then(|a| a.onset))
+                .collect();
+            (*svc, v)
+        })
+        .collect();
+    let watched = |svc: &str| index.by_service.contains_key(svc);
+    let mut changes: HashMap<&str, Vec<i64>> = HashMap::new();
     for t in input.transitions {
         changes
             .entry(t.fingerprint.as_str())
@@ -201,7 +202,7 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
                         && *o <= start.saturating_add(CONFIRM_AFTER_SECS)
                 })
             });
-            let confirmed = backed || service.is_none_or(|s| !watched.contains(s));
+            let confirmed = backed || service.is_none_or(|s| !watched(s));
             Node {
                 alert,
                 start,
@@ -220,21 +221,38 @@ pub fn service_series<'a>(
     input: &IncidentInput<'a>,
     service: &str,
 ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
-    SeriesIndex::new(input.series).series(input, service)
+    SeriesIndex::with_anomalies(input.series, input.anomalies).series(input, service)
 }
 
 /// Series positions by service, built once per run so per-incident lookups do not scan every
 /// series.
+///
+/// Each series' anomaly result is looked up once, when the index is built.
 pub struct SeriesIndex<'a> {
-    by_service: HashMap<&'a str, Vec<usize>>,
+    by_service: HashMap<&'a str, Vec<(&'a Series, Option<&'a SeriesAnomaly>)>>,
 }
 
 impl<'a> SeriesIndex<'a> {
+    /// An index without anomaly results (every series' anomaly is looked up in `series`).
     pub fn new(series: &'a [Series]) -> Self {
-        let mut by_service: HashMap<&'a str, Vec<usize>> = HashMap::new();
-        for (i, s) in series.iter().enumerate() {
+        Self::build(series, None)
+    }
+
+    /// An index holding each series' anomaly result from `anomalies`.
+    pub fn with_anomalies(
+        series: &'a [Series],
+        anomalies: &'a BTreeMap<String, SeriesAnomaly>,
+    ) -> Self {
+        Self::build(series, Some(anomalies))
+    }
+
+    fn build(series: &'a [Series], anomalies: Option<&'a BTreeMap<String, SeriesAnomaly>>) -> Self {
+        let mut by_service: HashMap<&'a str, Vec<(&'a Series, Option<&'a SeriesAnomaly>)>> =
+            HashMap::new();
+        for s in series {
             if let Some(svc) = s.service() {
-                by_service.entry(svc).or_default().push(i);
+                let a = anomalies.and_then(|m| m.get(&s.id));
+                by_service.entry(svc).or_default().push((s, a));
             }
         }
         SeriesIndex { by_service }
@@ -250,8 +268,7 @@ impl<'a> SeriesIndex<'a> {
             .get(service)
             .into_iter()
             .flatten()
-            .filter_map(|&i| input.series.get(i))
-            .map(|s| (s, input.anomalies.get(&s.id)))
+            .map(|&(s, a)| (s, a.or_else(|| input.anomalies.get(&s.id))))
             .collect()
     }
 }

@@ -1,5 +1,5 @@
 //! The service dependency graph used for grouping and cause analysis.
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::domain::{Alert, Edge};
 
@@ -51,9 +51,9 @@ pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
 /// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
-    out: BTreeMap<String, BTreeSet<String>>,
-    inn: BTreeMap<String, BTreeSet<String>>,
-    both: BTreeMap<String, BTreeSet<String>>,
+    out: HashMap<String, BTreeSet<String>>,
+    inn: HashMap<String, BTreeSet<String>>,
+    both: HashMap<String, BTreeSet<String>>,
 }
 
 impl Topology {
@@ -180,6 +180,18 @@ impl Topology {
     }
 
     /// Whether `a` depends on `b`, directly or through other services.
+    /// Every service `a` transitively calls (not `a` itself unless on a cycle).
+    pub fn reachable<'a>(&'a self, a: &str) -> BTreeSet<&'a str> {
+        let mut seen: BTreeSet<&'a str> = BTreeSet::new();
+        let mut stack: Vec<&'a str> = self.callees(a).collect();
+        while let Some(node) = stack.pop() {
+            if seen.insert(node) {
+                stack.extend(self.callees(node));
+            }
+        }
+        seen
+    }
+
     pub fn depends_on(&self, a: &str, b: &str) -> bool {
         let mut seen = BTreeSet::from([a]);
         let mut stack = vec![a];
