@@ -433,24 +433,22 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
     };
     // Alerts linked to another service's alert within the window: a fast fault explains them.
     let mut explained = vec![false; n];
+    // A flapping alert links nothing here, but it still explains its neighbours: an alert
+    // whose onset lines up with a flapping upstream alert's is that fault's symptom.
     for i in 0..n {
-        if nodes[i].flapping() {
-            continue;
-        }
         let Some(si) = svc[i] else { continue };
         for j in i + 1..n {
             if nodes[j].start.saturating_sub(nodes[i].start) > LINK_WINDOW_SECS {
                 break;
             }
             let Some(sj) = svc[j] else { continue };
-            if nodes[j].flapping() {
-                continue;
-            }
             if node_relation(svc_rel(si, sj), &nodes[i], &nodes[j]).is_some() {
-                union(&mut parent, i, j);
                 if si != sj {
                     explained[i] = true;
                     explained[j] = true;
+                }
+                if !nodes[i].flapping() && !nodes[j].flapping() {
+                    union(&mut parent, i, j);
                 }
             }
         }
