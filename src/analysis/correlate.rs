@@ -11,7 +11,10 @@
 //!   around the alert's start: a fault travelling along a dependency degrades the metrics of
 //!   the services it reaches, while an unrelated alert (a certificate about to expire, a failed
 //!   cron job) on a busy hub such as `auth` does not, and must not tie the hub's callers
-//!   together;
+//!   together. Where both alerts' services turned anomalous, the onsets (the one nearest each
+//!   alert's start) must lie within [`ONSET_ALIGN_SECS`]: a fault reaches a neighbour within
+//!   minutes, and two problems on neighbouring services that merely overlap in time do not line
+//!   up. The same check applies to two alerts of one service (a service hit twice);
 //! * the same value of a specific label ([`SPECIFIC_LABELS`]: instance, pod, node); namespace or
 //!   cluster alone are too broad. Active alerts sharing such a label link whatever their start
 //!   times: they are one problem on one machine;
@@ -22,7 +25,10 @@
 //! Metrics-backed alerts (their service's series turned anomalous around their start) link over
 //! up to [`SLOW_LINK_SECS`] to an earlier one of the same service or of a service they call
 //! (unless that service has more than [`SLOW_LINK_MAX_CALLERS`] callers), so a slow burn whose
-//! symptoms trickle in over an hour stays one incident.
+//! symptoms trickle in over an hour stays one incident. The same service's alerts must share
+//! the anomaly onset, a caller's onset must not precede its callee's, and an alert that a fast
+//! fault already explains (an aligned link to another service's alert in the window, flapping
+//! or not) takes no slow link to a callee: the callee's older problem merely was still open.
 //!
 //! A flapping alert ([`super::flap`]: at least [`FLAP_MIN_TRANSITIONS`] state changes in the
 //! last [`FLAP_WINDOW_SECS`], with hysteresis) never links with others on its own: it joins the one group it is most
