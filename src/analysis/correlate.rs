@@ -122,6 +122,8 @@ struct Node<'a> {
     confirmed: bool,
     /// The service is watched and one of its series did turn anomalous around the start.
     backed: bool,
+    /// The alert's non-empty [`SPECIFIC_LABELS`] values, in that order (looked up once).
+    specific: [Option<&'a str>; 3],
 }
 
 impl Node<'_> {
@@ -209,7 +211,15 @@ fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<N
                 })
             });
             let confirmed = backed || service.is_none_or(|s| !watched(s));
+            let specific = SPECIFIC_LABELS.map(|k| {
+                alert
+                    .labels
+                    .get(k)
+                    .map(String::as_str)
+                    .filter(|v| !v.is_empty())
+            });
             Node {
+                specific,
                 alert,
                 start,
                 service,
@@ -227,7 +237,9 @@ pub fn service_series<'a>(
     input: &IncidentInput<'a>,
     service: &str,
 ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
-    SeriesIndex::with_anomalies(input.series, input.anomalies).series(input, service)
+    SeriesIndex::with_anomalies(input.series, input.anomalies)
+        .series(input, service)
+        .collect()
 }
 
 /// Series positions by service, built once per run so per-incident lookups do not scan every
@@ -265,17 +277,16 @@ impl<'a> SeriesIndex<'a> {
     }
 
     /// The series of `service` (in input order) with their anomaly result, if any.
-    pub fn series(
-        &self,
-        input: &IncidentInput<'a>,
+    pub fn series<'s>(
+        &'s self,
+        input: &'s IncidentInput<'a>,
         service: &str,
-    ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
+    ) -> impl Iterator<Item = (&'a Series, Option<&'a SeriesAnomaly>)> + 's {
         self.by_service
             .get(service)
             .into_iter()
             .flatten()
             .map(|&(s, a)| (s, a.or_else(|| input.anomalies.get(&s.id))))
-            .collect()
     }
 }
 
@@ -331,10 +342,13 @@ fn node_relation(rel: Option<Relation>, a: &Node<'_>, b: &Node<'_>) -> Option<Re
 }
 
 fn relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relation> {
-    let shared = SPECIFIC_LABELS.iter().find_map(|k| {
-        let x = a.alert.labels.get(*k)?;
-        (!x.is_empty() && b.alert.labels.get(*k) == Some(x)).then(|| (*k, x.clone()))
-    });
+    let shared = SPECIFIC_LABELS
+        .iter()
+        .zip(a.specific.iter().zip(b.specific.iter()))
+        .find_map(|(k, (x, y))| {
+            let x = (*x)?;
+            (Some(x) == *y).then(|| (*k, x.to_string()))
+        });
     let by_service = node_relation(service_relation(a, b, topo), a, b);
     match (by_service, shared) {
         (Some(r), Some(_)) if r.priority() < 2 => Some(r),
