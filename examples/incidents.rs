@@ -9,7 +9,7 @@ mod incidents_gen;
 
 use std::process::ExitCode;
 
-use incidents_gen::{evaluate, generate, Score};
+use incidents_gen::{evaluate, false_pairs, generate, Score};
 use pagerpilot::analysis::correlate::{build_incidents, IncidentInput};
 
 fn main() -> ExitCode {
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
     let chunk = (count / 4).max(1);
     let mut total = Score::default();
     let mut worst: Vec<(f64, u64)> = Vec::new();
+    let mut fp_kinds: std::collections::BTreeMap<String, u64> = Default::default();
     println!(
         "{:<16} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}",
         "seeds", "scenarios", "alerts", "prec", "recall", "F1", "top-1", "alerts/inc"
@@ -58,6 +59,9 @@ fn main() -> ExitCode {
             });
             let score = evaluate(&s, &produced);
             worst.push((score.f1(), seed));
+            for (k, v) in false_pairs(&s, &produced) {
+                *fp_kinds.entry(k).or_default() += v;
+            }
             part.add(&score);
         }
         row(&format!("{start}..{end}"), end - start, &part);
@@ -78,6 +82,10 @@ fn main() -> ExitCode {
         .map(|(f, s)| format!("seed {s} F1 {f:.3}"))
         .collect();
     println!("worst scenarios: {}", w.join(", "));
+    let mut kinds: Vec<(u64, String)> = fp_kinds.into_iter().map(|(k, v)| (v, k)).collect();
+    kinds.sort_by(|a, b| b.cmp(a));
+    let kinds: Vec<String> = kinds.iter().map(|(v, k)| format!("{k} {v}")).collect();
+    println!("false pairs by kind: {}", kinds.join(", "));
     ExitCode::SUCCESS
 }
 

@@ -310,10 +310,21 @@ fn web_first_cascade_short_lead_keeps_db_long_lead_picks_web() {
         "a close call"
     );
 
+    // Web's metrics moved 23 minutes before the api's: more than ONSET_ALIGN_SECS apart, so
+    // not one fault travelling along web -> api. Web is its own incident; api and db (onsets
+    // two minutes apart) are one, with the db as its cause.
     let long = build(25, 23).run();
-    assert_eq!(long.len(), 1, "single linkage keeps the chain together");
-    assert_eq!(long[0].candidates[0].service, "web");
-    assert_eq!(long[0].candidates[1].service, "db");
+    assert_eq!(long.len(), 2, "{long:#?}");
+    let web = long
+        .iter()
+        .find(|i| names(i) == ["WebErrors"])
+        .expect("web alone");
+    assert_eq!(web.candidates[0].service, "web");
+    let rest = long
+        .iter()
+        .find(|i| !names(i).contains(&"WebErrors"))
+        .expect("api and db");
+    assert_eq!(rest.candidates[0].service, "db");
 }
 
 #[test]
@@ -584,12 +595,13 @@ fn many_services_keep_five_candidates_and_odd_numbers_do_not_panic() {
 mod incidents_gen;
 
 /// Generated, labelled scenarios (see `tests/incidents_gen/mod.rs`): pairwise grouping F1 and
-/// likely-cause top-1 over three disjoint seed ranges, each held to the floors. The floors are
-/// what the method reaches today (BENCHMARKS.md), below the goals of 0.95 and 0.90.
+/// likely-cause top-1 over three disjoint seed ranges, each held to the floors. The floors sit
+/// just below what the method reaches today on these ranges (F1 0.953-0.984, top-1 0.947-0.960;
+/// BENCHMARKS.md), so a regression fails.
 #[test]
 fn generated_scenarios_meet_the_quality_floors_on_every_seed_range() {
-    const F1_FLOOR: f64 = 0.62;
-    const TOP1_FLOOR: f64 = 0.82;
+    const F1_FLOOR: f64 = 0.94;
+    const TOP1_FLOOR: f64 = 0.93;
     let mut all = incidents_gen::Score::default();
     for range in [1..31u64, 1001..1031, 50_001..50_031] {
         let mut part = incidents_gen::Score::default();

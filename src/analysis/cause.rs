@@ -16,7 +16,7 @@
 //! Confidence = `raw / Σ raw × (0.5 + 0.5 × best raw)`: each candidate's share of the evidence,
 //! discounted when even the best candidate's evidence is thin. Candidates sum to at most 1; the
 //! top [`MAX_CANDIDATES`] are kept.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::correlate::{
     clock, finite01, gap, IncidentInput, SeriesIndex, Topology, ANOMALY_LOOKBACK_SECS,
@@ -67,7 +67,12 @@ pub fn likely_causes(
     input: &IncidentInput<'_>,
     topology: &Topology,
 ) -> Vec<CauseCandidate> {
-    likely_causes_indexed(members, input, topology, &SeriesIndex::new(input.series))
+    likely_causes_indexed(
+        members,
+        input,
+        topology,
+        &SeriesIndex::with_anomalies(input.series, input.anomalies),
+    )
 }
 
 /// [`likely_causes`] with a series index built once for many incidents.
@@ -82,10 +87,16 @@ pub fn likely_causes_indexed<'a>(
         return Vec::new();
     }
     let t0 = signals.iter().filter_map(Signals::onset).min();
+    // What each service (transitively) depends on, walked once per service.
+    let reach: BTreeMap<&str, BTreeSet<&str>> = signals
+        .iter()
+        .map(|s| (s.service, topology.reachable(s.service)))
+        .collect();
+    let depends_on = |a: &str, b: &str| reach.get(a).is_some_and(|r| r.contains(b));
     let mut scored: Vec<(f64, i64, CauseCandidate)> = signals
         .iter()
         .map(|s| {
-            let (raw, evidence) = score(s, &signals, t0, topology);
+            let (raw, evidence) = score(s, &signals, t0, &depends_on);
             let cand = CauseCandidate {
                 service: s.service.to_string(),
                 alert: s.first_alert.map(|(_, n)| n.to_string()),
@@ -186,7 +197,7 @@ fn score(
     s: &Signals<'_>,
     all: &[Signals<'_>],
     t0: Option<i64>,
-    topology: &Topology,
+    depends_on: &dyn Fn(&str, &str) -> bool,
 ) -> (f64, Vec<Evidence>) {
     let mut evidence = Vec::new();
     let mut raw = 0.0;
@@ -215,12 +226,12 @@ fn score(
         let dependents: Vec<&str> = others
             .iter()
             .copied()
-            .filter(|o| topology.depends_on(o, s.service))
+            .filter(|o| depends_on(o, s.service))
             .collect();
         let deps: Vec<&str> = others
             .iter()
             .copied()
-            .filter(|o| topology.depends_on(s.service, o))
+            .filter(|o| depends_on(s.service, o))
             .collect();
         let mut value = dependents.len() as f64 / others.len() as f64;
         if !deps.is_empty() {

@@ -11,7 +11,10 @@
 //!   around the alert's start: a fault travelling along a dependency degrades the metrics of
 //!   the services it reaches, while an unrelated alert (a certificate about to expire, a failed
 //!   cron job) on a busy hub such as `auth` does not, and must not tie the hub's callers
-//!   together;
+//!   together. Where both alerts' services turned anomalous, the onsets (the one nearest each
+//!   alert's start) must lie within [`ONSET_ALIGN_SECS`]: a fault reaches a neighbour within
+//!   minutes, and two problems on neighbouring services that merely overlap in time do not line
+//!   up. The same check applies to two alerts of one service (a service hit twice);
 //! * the same value of a specific label ([`SPECIFIC_LABELS`]: instance, pod, node); namespace or
 //!   cluster alone are too broad. Active alerts sharing such a label link whatever their start
 //!   times: they are one problem on one machine;
@@ -22,7 +25,10 @@
 //! Metrics-backed alerts (their service's series turned anomalous around their start) link over
 //! up to [`SLOW_LINK_SECS`] to an earlier one of the same service or of a service they call
 //! (unless that service has more than [`SLOW_LINK_MAX_CALLERS`] callers), so a slow burn whose
-//! symptoms trickle in over an hour stays one incident.
+//! symptoms trickle in over an hour stays one incident. The same service's alerts must share
+//! the anomaly onset, a caller's onset must not precede its callee's, and an alert that a fast
+//! fault already explains (an aligned link to another service's alert in the window, flapping
+//! or not) takes no slow link to a callee: the callee's older problem merely was still open.
 //!
 //! A flapping alert ([`super::flap`]: at least [`FLAP_MIN_TRANSITIONS`] state changes in the
 //! last [`FLAP_WINDOW_SECS`], with hysteresis) never links with others on its own: it joins the one group it is most
@@ -61,6 +67,8 @@ pub const SLOW_LINK_MAX_CALLERS: usize = 2;
 pub const CONFIRM_BEFORE_SECS: i64 = 30 * 60;
 /// ... to this long after.
 pub const CONFIRM_AFTER_SECS: i64 = 10 * 60;
+/// Anomaly onsets of two services linked through the topology must be at most this far apart.
+pub const ONSET_ALIGN_SECS: i64 = 10 * 60;
 /// Anomaly onsets this long before an alert (or incident) started still count for it.
 pub const ANOMALY_LOOKBACK_SECS: i64 = 60 * 60;
 /// At most this many key series per incident.
@@ -114,6 +122,8 @@ struct Node<'a> {
     confirmed: bool,
     /// The service is watched and one of its series did turn anomalous around the start.
     backed: bool,
+    /// The alert's non-empty [`SPECIFIC_LABELS`] values, in that order (looked up once).
+    specific: [Option<&'a str>; 3],
 }
 
 impl Node<'_> {
@@ -142,8 +152,8 @@ pub fn build_incidents_with_rules(
         }
     }
     let topo = Topology::new(&edges);
-    let index = SeriesIndex::new(input.series);
-    let nodes = active_nodes(input);
+    let index = SeriesIndex::with_anomalies(input.series, input.anomalies);
+    let nodes = active_nodes(input, &index);
     let groups = group(&nodes, &topo);
     let (groups, notes) = if rules.is_empty() {
         (groups, BTreeMap::new())
@@ -174,7 +184,7 @@ pub fn build_incidents_with_rules(
 }
 
 /// Active alerts, one per fingerprint, sorted by (start, fingerprint).
-fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
+fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<Node<'a>> {
     let mut alerts: Vec<&Alert> = input
         .alerts
         .iter()
@@ -187,18 +197,19 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
     alerts.sort_by(|a, b| (a.starts_at, &a.fingerprint).cmp(&(b.starts_at, &b.fingerprint)));
     let now = input.now.timestamp();
     // Anomaly onsets per service, looked up once.
-    let mut onsets: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    let mut watched: BTreeSet<&str> = BTreeSet::new();
-    for series in input.series {
-        let onset = input.anomalies.get(&series.id).and_then(|a| a.onset);
-        if let Some(svc) = series.service() {
-            watched.insert(svc);
-            if let Some(o) = onset {
-                onsets.entry(svc).or_default().push(o);
-            }
-        }
-    }
-    let mut changes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let onsets: HashMap<&str, Vec<i64>> = index
+        .by_service
+        .iter()
+        .map(|(svc, rows)| {
+            let v: Vec<i64> = rows
+                .iter()
+                .filter_map(|(_, a)| a.and_then(|a| a.onset))
+                .collect();
+            (*svc, v)
+        })
+        .collect();
+    let watched = |svc: &str| index.by_service.contains_key(svc);
+    let mut changes: HashMap<&str, Vec<i64>> = HashMap::new();
     for t in input.transitions {
         changes
             .entry(t.fingerprint.as_str())
@@ -216,17 +227,29 @@ fn active_nodes<'a>(input: &IncidentInput<'a>) -> Vec<Node<'a>> {
                 .unwrap_or_default();
             let from = start.saturating_sub(ANOMALY_LOOKBACK_SECS);
             let to = start.saturating_add(LINK_WINDOW_SECS);
-            let onset = service
-                .and_then(|s| onsets.get(s))
-                .and_then(|v| v.iter().copied().filter(|o| *o >= from && *o <= to).min());
+            // The onset nearest the alert's start: a service hit twice has two.
+            let onset = service.and_then(|s| onsets.get(s)).and_then(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|o| *o >= from && *o <= to)
+                    .min_by_key(|o| (o.abs_diff(start), *o))
+            });
             let backed = service.and_then(|s| onsets.get(s)).is_some_and(|v| {
                 v.iter().any(|o| {
                     *o >= start.saturating_sub(CONFIRM_BEFORE_SECS)
                         && *o <= start.saturating_add(CONFIRM_AFTER_SECS)
                 })
             });
-            let confirmed = backed || service.is_none_or(|s| !watched.contains(s));
+            let confirmed = backed || service.is_none_or(|s| !watched(s));
+            let specific = SPECIFIC_LABELS.map(|k| {
+                alert
+                    .labels
+                    .get(k)
+                    .map(String::as_str)
+                    .filter(|v| !v.is_empty())
+            });
             Node {
+                specific,
                 alert,
                 start,
                 service,
@@ -244,39 +267,56 @@ pub fn service_series<'a>(
     input: &IncidentInput<'a>,
     service: &str,
 ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
-    SeriesIndex::new(input.series).series(input, service)
+    SeriesIndex::with_anomalies(input.series, input.anomalies)
+        .series(input, service)
+        .collect()
 }
 
 /// Series positions by service, built once per run so per-incident lookups do not scan every
 /// series.
+///
+/// Each series' anomaly result is looked up once, when the index is built.
 pub struct SeriesIndex<'a> {
-    by_service: HashMap<&'a str, Vec<usize>>,
+    by_service: HashMap<&'a str, Vec<(&'a Series, Option<&'a SeriesAnomaly>)>>,
 }
 
 impl<'a> SeriesIndex<'a> {
+    /// An index without anomaly results (every series' anomaly is looked up in `series`).
     pub fn new(series: &'a [Series]) -> Self {
-        let mut by_service: HashMap<&'a str, Vec<usize>> = HashMap::new();
-        for (i, s) in series.iter().enumerate() {
+        Self::build(series, None)
+    }
+
+    /// An index holding each series' anomaly result from `anomalies`.
+    pub fn with_anomalies(
+        series: &'a [Series],
+        anomalies: &'a BTreeMap<String, SeriesAnomaly>,
+    ) -> Self {
+        Self::build(series, Some(anomalies))
+    }
+
+    fn build(series: &'a [Series], anomalies: Option<&'a BTreeMap<String, SeriesAnomaly>>) -> Self {
+        let mut by_service: HashMap<&'a str, Vec<(&'a Series, Option<&'a SeriesAnomaly>)>> =
+            HashMap::new();
+        for s in series {
             if let Some(svc) = s.service() {
-                by_service.entry(svc).or_default().push(i);
+                let a = anomalies.and_then(|m| m.get(&s.id));
+                by_service.entry(svc).or_default().push((s, a));
             }
         }
         SeriesIndex { by_service }
     }
 
     /// The series of `service` (in input order) with their anomaly result, if any.
-    pub fn series(
-        &self,
-        input: &IncidentInput<'a>,
+    pub fn series<'s>(
+        &'s self,
+        input: &'s IncidentInput<'a>,
         service: &str,
-    ) -> Vec<(&'a Series, Option<&'a SeriesAnomaly>)> {
+    ) -> impl Iterator<Item = (&'a Series, Option<&'a SeriesAnomaly>)> + 's {
         self.by_service
             .get(service)
             .into_iter()
             .flatten()
-            .filter_map(|&i| input.series.get(i))
-            .map(|s| (s, input.anomalies.get(&s.id)))
-            .collect()
+            .map(|&(s, a)| (s, a.or_else(|| input.anomalies.get(&s.id))))
     }
 }
 
@@ -298,10 +338,29 @@ fn service_relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relat
     }
 }
 
+/// Whether the two alerts' anomaly onsets (where both have one) are close enough to be one
+/// fault's.
+fn onsets_align(a: &Node<'_>, b: &Node<'_>) -> bool {
+    match (a.onset, b.onset) {
+        (Some(oa), Some(ob)) => oa.abs_diff(ob) <= ONSET_ALIGN_SECS.unsigned_abs(),
+        _ => true,
+    }
+}
+
 /// The service relation, kept when the two alerts' evidence allows it.
 fn node_relation(rel: Option<Relation>, a: &Node<'_>, b: &Node<'_>) -> Option<Relation> {
     match rel? {
         Relation::Adjacent | Relation::TwoHops(_) if !(a.confirmed && b.confirmed) => None,
+        // A fault reaches a neighbour within minutes: when both services' metrics turned
+        // anomalous, their onsets must line up. Two problems on neighbouring services that
+        // merely overlap in time (a slow burn's symptom next to an `auth` outage) do not.
+        // The same holds for one service: two alerts backed by two separate anomalies of
+        // it are two problems.
+        Relation::Adjacent | Relation::TwoHops(_) | Relation::SameService
+            if !onsets_align(a, b) =>
+        {
+            None
+        }
         Relation::CoAnomaly => match (a.onset, b.onset) {
             (Some(oa), Some(ob)) if oa.abs_diff(ob) <= CO_ANOMALY_SECS.unsigned_abs() => {
                 Some(Relation::CoAnomaly)
@@ -313,10 +372,13 @@ fn node_relation(rel: Option<Relation>, a: &Node<'_>, b: &Node<'_>) -> Option<Re
 }
 
 fn relation(a: &Node<'_>, b: &Node<'_>, topo: &Topology) -> Option<Relation> {
-    let shared = SPECIFIC_LABELS.iter().find_map(|k| {
-        let x = a.alert.labels.get(*k)?;
-        (!x.is_empty() && b.alert.labels.get(*k) == Some(x)).then(|| (*k, x.clone()))
-    });
+    let shared = SPECIFIC_LABELS
+        .iter()
+        .zip(a.specific.iter().zip(b.specific.iter()))
+        .find_map(|(k, (x, y))| {
+            let x = (*x)?;
+            (Some(x) == *y).then(|| (*k, x.to_string()))
+        });
     let by_service = node_relation(service_relation(a, b, topo), a, b);
     match (by_service, shared) {
         (Some(r), Some(_)) if r.priority() < 2 => Some(r),
@@ -419,21 +481,25 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
         }
         (!(known[a as usize] && known[b as usize])).then_some(Relation::CoAnomaly)
     };
+    // Alerts linked to another service's alert within the window: a fast fault explains them.
+    let mut explained = vec![false; n];
+    // A flapping alert links nothing here, but it still explains its neighbours: an alert
+    // whose onset lines up with a flapping upstream alert's is that fault's symptom.
     for i in 0..n {
-        if nodes[i].flapping() {
-            continue;
-        }
         let Some(si) = svc[i] else { continue };
         for j in i + 1..n {
             if nodes[j].start.saturating_sub(nodes[i].start) > LINK_WINDOW_SECS {
                 break;
             }
             let Some(sj) = svc[j] else { continue };
-            if nodes[j].flapping() {
-                continue;
-            }
             if node_relation(svc_rel(si, sj), &nodes[i], &nodes[j]).is_some() {
-                union(&mut parent, i, j);
+                if si != sj {
+                    explained[i] = true;
+                    explained[j] = true;
+                }
+                if !nodes[i].flapping() && !nodes[j].flapping() {
+                    union(&mut parent, i, j);
+                }
             }
         }
     }
@@ -452,7 +518,19 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
             .filter(|c| topo.caller_count(c) <= SLOW_LINK_MAX_CALLERS);
         for other in std::iter::once(s).chain(callees) {
             if let Some(&i) = latest.get(other) {
-                if node.start.saturating_sub(nodes[i].start) <= SLOW_LINK_SECS {
+                // One service: the same anomaly behind both; a callee: its anomaly came first.
+                let fits = match (nodes[i].onset, node.onset) {
+                    (Some(oi), Some(oj)) if other == s => {
+                        oi.abs_diff(oj) <= ONSET_ALIGN_SECS.unsigned_abs()
+                    }
+                    (Some(oi), Some(oj)) => oj >= oi.saturating_sub(ONSET_ALIGN_SECS),
+                    _ => true,
+                };
+                // An alert a fast fault already explains (linked to another service's alert
+                // with aligned onsets) is not also a slow symptom of an older problem of a
+                // service it calls: that older problem merely happened to be still open.
+                let fits = fits && (other == s || !explained[j]);
+                if fits && node.start.saturating_sub(nodes[i].start) <= SLOW_LINK_SECS {
                     union(&mut parent, i, j);
                 }
             }

@@ -1,5 +1,5 @@
 //! The service dependency graph used for grouping and cause analysis.
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::domain::{Alert, Edge};
 
@@ -51,9 +51,8 @@ pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
 /// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
-    out: BTreeMap<String, BTreeSet<String>>,
-    inn: BTreeMap<String, BTreeSet<String>>,
-    both: BTreeMap<String, BTreeSet<String>>,
+    out: HashMap<String, BTreeSet<String>>,
+    inn: HashMap<String, BTreeSet<String>>,
 }
 
 impl Topology {
@@ -64,38 +63,25 @@ impl Topology {
             if e.from == e.to || e.from.is_empty() || e.to.is_empty() {
                 continue;
             }
-            t.out
-                .entry(e.from.clone())
-                .or_default()
-                .insert(e.to.clone());
-            t.inn
-                .entry(e.to.clone())
-                .or_default()
-                .insert(e.from.clone());
-            t.both
-                .entry(e.from.clone())
-                .or_default()
-                .insert(e.to.clone());
-            t.both
-                .entry(e.to.clone())
-                .or_default()
-                .insert(e.from.clone());
+            add(&mut t.out, &e.from, &e.to);
+            add(&mut t.inn, &e.to, &e.from);
         }
         t
     }
 
     /// Whether the service appears in any edge.
     pub fn knows(&self, service: &str) -> bool {
-        self.both.contains_key(service)
+        self.out.contains_key(service) || self.inn.contains_key(service)
     }
 
     /// Services with a direct edge to or from `service`.
+    ///
+    /// In name order, each once.
     pub fn neighbours<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a str> + 'a {
-        self.both
-            .get(service)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
+        let mut all: Vec<&'a str> = self.callees(service).chain(self.callers(service)).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter()
     }
 
     /// Services `service` calls directly.
@@ -134,8 +120,10 @@ impl Topology {
     /// linked: a fault travels along call chains, and hubs would otherwise tie every part of a
     /// large system together.
     pub fn within_two_hops(&self, a: &str, b: &str) -> Option<Option<&str>> {
-        let na = self.both.get(a)?;
-        if na.contains(b) {
+        if !self.knows(a) {
+            return None;
+        }
+        if self.calls(a, b) || self.calls(b, a) {
             return Some(None);
         }
         let chain = |x: &str, y: &str| -> Option<&str> {
@@ -169,10 +157,10 @@ impl Topology {
             if depth >= max_hops {
                 continue;
             }
-            for next in self.both.get(node).into_iter().flatten() {
-                if seen.insert(next.as_str()) {
-                    prev.insert(next.as_str(), node);
-                    queue.push_back((next.as_str(), depth + 1));
+            for next in self.neighbours(node) {
+                if seen.insert(next) {
+                    prev.insert(next, node);
+                    queue.push_back((next, depth + 1));
                 }
             }
         }
@@ -180,6 +168,18 @@ impl Topology {
     }
 
     /// Whether `a` depends on `b`, directly or through other services.
+    /// Every service `a` transitively calls (not `a` itself unless on a cycle).
+    pub fn reachable<'a>(&'a self, a: &str) -> BTreeSet<&'a str> {
+        let mut seen: BTreeSet<&'a str> = BTreeSet::new();
+        let mut stack: Vec<&'a str> = self.callees(a).collect();
+        while let Some(node) = stack.pop() {
+            if seen.insert(node) {
+                stack.extend(self.callees(node));
+            }
+        }
+        seen
+    }
+
     pub fn depends_on(&self, a: &str, b: &str) -> bool {
         let mut seen = BTreeSet::from([a]);
         let mut stack = vec![a];
@@ -194,6 +194,20 @@ impl Topology {
             }
         }
         false
+    }
+}
+
+/// Adds `to` to the set of `from` (cloning `from` only when it is new).
+fn add(map: &mut HashMap<String, BTreeSet<String>>, from: &str, to: &str) {
+    match map.get_mut(from) {
+        Some(set) => {
+            if !set.contains(to) {
+                set.insert(to.to_string());
+            }
+        }
+        None => {
+            map.insert(from.to_string(), BTreeSet::from([to.to_string()]));
+        }
     }
 }
 
