@@ -2,6 +2,8 @@
 //! for its incident, and the incident detail shows the New / Rare / Frequent tag the runtime
 //! computed from the stored history.
 
+mod common;
+
 use chrono::Duration;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -119,4 +121,34 @@ fn the_detail_header_shows_how_often_the_incident_was_seen() {
         },
     );
     assert!(app.seen_before.contains_key(&inc.id));
+}
+
+/// An ack is stored and comes back after a restart (it lasts until the alert resolves).
+#[test]
+fn an_ack_survives_a_restart() {
+    use common::tmux::{binary_in, quote, Tmux};
+    let env = common::Env::new();
+    let db = env.db();
+    let run = |tag: &str| {
+        let cmd = format!("{} --db {}; sleep 30", binary_in(&env), quote(&db));
+        Tmux::start(&env, tag, &cmd)
+    };
+    {
+        let first = run("ack1");
+        first.wait_for(&["INC-", "DEMO"]);
+        first.keys(&["A"]);
+        first.wait_for(&["ACK"]);
+        first.keys(&["q"]);
+        // Wait for the exit so the history write is done before the next start.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !first.screen().trim_end().ends_with("$") && std::time::Instant::now() < deadline {
+            if !first.screen().contains("INC-") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    let second = run("ack2");
+    let screen = second.wait_for(&["INC-", "ACK"]);
+    assert!(screen.contains("ACK"), "{screen}");
 }

@@ -78,6 +78,33 @@ pub fn ack_holds(ack: &Ack, history: &[Observed]) -> bool {
         .any(|o| o.at >= ack.at && o.state == AlertState::Resolved)
 }
 
+/// The acks still holding at the end of the stored `history` (any order): per alert, the last
+/// ack with no resolution after it. How pagerpilot gets its acks back after a restart.
+pub fn acks_from_history(history: &[crate::domain::AlertEvent]) -> Vec<Ack> {
+    use crate::domain::HistoryState;
+    let mut events: Vec<&crate::domain::AlertEvent> = history
+        .iter()
+        .filter(|e| matches!(e.state, HistoryState::Acked | HistoryState::Resolved))
+        .collect();
+    events.sort_by_key(|e| e.at);
+    let mut open: std::collections::BTreeMap<&str, Ack> = std::collections::BTreeMap::new();
+    for e in events {
+        if e.state == HistoryState::Resolved {
+            open.remove(e.fingerprint.as_str());
+        } else {
+            open.insert(
+                &e.fingerprint,
+                Ack {
+                    fingerprint: e.fingerprint.clone(),
+                    at: e.at,
+                    by: e.note.clone().unwrap_or_else(|| "unknown".into()),
+                },
+            );
+        }
+    }
+    open.into_values().collect()
+}
+
 /// The age of a holding ack at `now` in seconds (never negative), or `None` when it expired.
 pub fn ack_age(ack: &Ack, history: &[Observed], now: DateTime<Utc>) -> Option<i64> {
     ack_holds(ack, history).then(|| (now - ack.at).num_seconds().max(0))
@@ -148,5 +175,54 @@ mod tests {
         assert_eq!(ack_age(&ack, &h, t0 + Duration::minutes(42)), None);
         // An ack given just now cannot have a negative age.
         assert_eq!(ack_age(&ack, &[], t0 - Duration::minutes(1)), Some(0));
+    }
+
+    #[test]
+    fn acks_come_back_from_history_unless_resolved_after() {
+        use crate::domain::{Alert, AlertEvent, HistoryState, Labels};
+        let t = |m: i64| DateTime::from_timestamp(1_764_000_000 + m * M, 0).expect("time");
+        let alert = |name: &str| {
+            let mut labels = Labels::new();
+            labels.insert("alertname".into(), name.into());
+            Alert {
+                fingerprint: crate::domain::alert::fingerprint(&labels),
+                labels,
+                annotations: Labels::new(),
+                starts_at: t(0),
+                ends_at: None,
+                state: AlertState::Firing,
+                generator_url: None,
+            }
+        };
+        let (a, b) = (alert("A"), alert("B"));
+        let mut ack_a = AlertEvent::of(&a, HistoryState::Acked, t(5));
+        ack_a.note = Some("alice".into());
+        let mut re_ack_b = AlertEvent::of(&b, HistoryState::Acked, t(30));
+        re_ack_b.note = Some("bob".into());
+        let history = vec![
+            re_ack_b,
+            AlertEvent::of(&b, HistoryState::Resolved, t(20)),
+            AlertEvent::of(&b, HistoryState::Acked, t(10)),
+            ack_a,
+            AlertEvent::of(&a, HistoryState::Firing, t(0)),
+        ];
+        let acks = acks_from_history(&history);
+        let mut got: Vec<(&str, DateTime<Utc>, &str)> = acks
+            .iter()
+            .map(|k| (k.fingerprint.as_str(), k.at, k.by.as_str()))
+            .collect();
+        got.sort();
+        let mut want = vec![
+            (a.fingerprint.as_str(), t(5), "alice"),
+            (b.fingerprint.as_str(), t(30), "bob"),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+
+        let resolved = vec![
+            AlertEvent::of(&a, HistoryState::Acked, t(5)),
+            AlertEvent::of(&a, HistoryState::Resolved, t(6)),
+        ];
+        assert!(acks_from_history(&resolved).is_empty());
     }
 }

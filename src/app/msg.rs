@@ -58,6 +58,8 @@ pub enum Msg {
         generation: u64,
         seen: std::collections::BTreeMap<String, crate::analysis::similarity::SeenBefore>,
     },
+    /// Acks still holding in the stored alert history, read at start-up.
+    AcksLoaded(Result<Vec<crate::analysis::flap::Ack>, String>),
     /// The stored grouping corrections, read at start-up.
     GroupingRulesLoaded(Result<Vec<crate::analysis::corrections::GroupingRule>, String>),
     /// A command asked for with `Effect::Execute` finished (or could not start).
@@ -154,5 +156,7 @@ pub enum Effect {
     SaveGroupingRule(crate::analysis::corrections::GroupingRule),
     /// Read the stored grouping corrections and answer with `Msg::GroupingRulesLoaded`.
     LoadGroupingRules,
+    /// Read the acks still holding from the alert history and answer with `Msg::AcksLoaded`.
+    LoadAcks,
     Quit,
 }

@@ -74,6 +74,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Executed { request, result } => remediate::on_executed(app, request, result),
         Msg::SilenceDone { request, result } => silence::on_done(app, request, result),
         Msg::GroupingRuleSaved(result) => super::grouping::on_saved(app, result),
+        Msg::AcksLoaded(Ok(acks)) => {
+            // Acks made in this session win; an ack whose alert is no longer active goes at the
+            // next alerts poll, as any other.
+            for ack in acks {
+                app.acks.entry(ack.fingerprint.clone()).or_insert(ack);
+            }
+            Vec::new()
+        }
+        Msg::AcksLoaded(Err(e)) => {
+            notify(app, format!("acks not restored: {e}"), true);
+            Vec::new()
+        }
         Msg::SeenBefore { generation, seen } => {
             if generation == app.analysis_generation {
                 app.seen_before = seen;

@@ -89,6 +89,18 @@ impl EffectRunner {
                     let _ = tx.send(Msg::GroupingRuleSaved(result));
                 });
             }
+            Effect::LoadAcks => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    // An ack lasts until its alert resolves; look back far enough for a long one.
+                    let since = chrono::Utc::now() - chrono::Duration::days(30);
+                    let result = store
+                        .alert_history(since)
+                        .map(|h| crate::analysis::flap::acks_from_history(&h))
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::AcksLoaded(result));
+                });
+            }
             Effect::LoadGroupingRules => {
                 let store = self.store.clone();
                 tokio::task::spawn_blocking(move || {

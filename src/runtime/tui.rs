@@ -140,6 +140,7 @@ async fn event_loop(
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);
     runner.run(Effect::LoadGroupingRules, app);
+    runner.run(Effect::LoadAcks, app);
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
