@@ -36,6 +36,10 @@ pub enum Action {
     /// Acknowledge the incident's alerts until each resolves.
     Ack,
     ToggleFollow,
+    /// Propose a higher anomaly sensitivity for the charted series (shows a backtest).
+    MoreSensitive,
+    /// Propose a lower anomaly sensitivity for the charted series (shows a backtest).
+    LessSensitive,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.
