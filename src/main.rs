@@ -95,6 +95,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                         .ok()
                         .map(Arc::new)
                 }),
+                sensitivity: settings.sensitivity,
             };
             let mut sources = sources(&cli.common, &settings, None, now, clock.clone())?;
             notices.extend(add_local_runbooks(
