@@ -175,6 +175,37 @@ fn sensitivity_proposal_shows_a_backtest() {
 }
 
 #[test]
+fn sensitivity_comes_from_the_session_then_the_watch_then_the_default() {
+    use pagerpilot::app::{update, Msg, PollData};
+    use pagerpilot::sources::SourceKind;
+    let mut app = detail();
+    app.sensitivity_default = 0.4;
+    let id = app.charted_series().map(str::to_owned).expect("charted");
+    assert_eq!(app.sensitivity_for(&id), 0.4);
+    app.watch_sensitivity.insert("checkout p99".into(), 0.8);
+    assert_eq!(
+        app.sensitivity_for(&id),
+        0.4,
+        "not returned by that watch yet"
+    );
+    let series = app.data.series.clone();
+    let watch_of: BTreeMap<String, String> = [(id.clone(), "checkout p99".to_string())].into();
+    update(
+        &mut app,
+        Msg::Polled {
+            source: SourceKind::Prometheus,
+            generation: u64::MAX,
+            at: fixture::now(),
+            elapsed_ms: 3,
+            result: Ok(PollData::WatchedMetrics { series, watch_of }),
+        },
+    );
+    assert_eq!(app.sensitivity_for(&id), 0.8);
+    app.sensitivity.insert(id.clone(), 0.2);
+    assert_eq!(app.sensitivity_for(&id), 0.2);
+}
+
+#[test]
 fn runbook_stepper() {
     let t = draw(&with_screen(Screen::Stepper), &dark(), 120, 36);
     insta::assert_snapshot!("stepper_120x36", t.backend());

@@ -206,6 +206,8 @@ pub struct Data {
     pub transitions: Vec<Transition>,
     /// State changes not yet handed to the alert history store; the runtime drains it.
     pub history_outbox: Vec<crate::domain::AlertEvent>,
+    /// Series id -> name of the watch that returned it (live metrics).
+    pub series_watch: BTreeMap<String, String>,
 }
 
 /// A one-line message in the status bar.
@@ -278,6 +280,8 @@ pub struct App {
     pub follow: bool,
     /// Anomaly sensitivity of series without their own (the config's `sensitivity`).
     pub sensitivity_default: f64,
+    /// The config's per-watch sensitivities, by watch name.
+    pub watch_sensitivity: BTreeMap<String, f64>,
     /// Sensitivities applied in this session, by series id.
     pub sensitivity: BTreeMap<String, f64>,
     /// A sensitivity proposed with `+`/`-` in the detail, waiting for Enter or Esc.
@@ -318,6 +322,7 @@ impl App {
             keymap,
             follow: true,
             sensitivity_default: crate::analysis::anomaly::DEFAULT_SENSITIVITY,
+            watch_sensitivity: BTreeMap::new(),
             sensitivity: BTreeMap::new(),
             sensitivity_proposal: None,
             operator: String::from("operator"),
@@ -503,10 +508,15 @@ pub struct SensitivityPreview {
 }
 
 impl App {
-    /// The sensitivity in effect for a series: applied in this session, else the default.
+    /// The sensitivity in effect for a series: applied in this session, else its watch's
+    /// from the config, else the global default.
     pub fn sensitivity_for(&self, series_id: &str) -> f64 {
         self.sensitivity
             .get(series_id)
+            .or_else(|| {
+                let watch = self.data.series_watch.get(series_id)?;
+                self.watch_sensitivity.get(watch)
+            })
             .copied()
             .unwrap_or(self.sensitivity_default)
     }

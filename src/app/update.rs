@@ -148,12 +148,22 @@ fn on_polled(
                 PollData::Metrics(series) if !first && series == app.data.series => {
                     return Vec::new()
                 }
+                PollData::WatchedMetrics { series, watch_of }
+                    if !first && series == app.data.series && watch_of == app.data.series_watch =>
+                {
+                    return Vec::new()
+                }
                 PollData::Logs(logs) if !first && logs == app.data.logs => return Vec::new(),
                 PollData::Alerts(alerts) if !first && alerts == app.data.alerts => {
                     return Vec::new()
                 }
                 PollData::Metrics(series) => {
                     app.data.series = series;
+                    false
+                }
+                PollData::WatchedMetrics { series, watch_of } => {
+                    app.data.series = series;
+                    app.data.series_watch = watch_of;
                     false
                 }
                 PollData::Logs(logs) => {
