@@ -130,7 +130,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let cycle = run_cycle(&sources, now).await?;
+            let cycle = run_cycle(&sources, now, read_rules(&db)?).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
                 ScanFormat::Table => scan::to_table(&cycle.analysis),
@@ -147,7 +147,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let cycle = run_cycle(&sources, now).await?;
+            let cycle = run_cycle(&sources, now, read_rules(&db)?).await?;
             let Some(incident) = cycle
                 .analysis
                 .incidents
@@ -492,6 +492,17 @@ fn keymap(paths: &Paths) -> anyhow::Result<Keymap> {
         keymap.overlay(user);
     }
     Ok(keymap)
+}
+
+/// The stored grouping corrections (the TUI's `m` and `X`); an absent database has none.
+fn read_rules(db: &Path) -> anyhow::Result<Vec<pagerpilot::analysis::corrections::GroupingRule>> {
+    if !db.exists() {
+        return Ok(Vec::new());
+    }
+    let store = Store::open(db)?;
+    let rules = store.handle().grouping_rules()?;
+    store.close()?;
+    Ok(rules)
 }
 
 /// The remediation rows of an incident; an absent database simply has none.

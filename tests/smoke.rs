@@ -72,6 +72,15 @@ fn open_an_incident_approve_two_dry_run_steps_quit_verify_and_export() {
     let verify = env.ok(&["log", "--verify", "--db", db.to_str().expect("utf-8")]);
     assert!(verify.starts_with("chain OK (2 rows;"), "{verify}");
 
+    // The demo's log patterns were recorded, so their ids (and aliases) survive a restart.
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the database");
+    let patterns: i64 = conn
+        .query_row("SELECT count(*) FROM log_patterns", [], |r| r.get(0))
+        .expect("count log patterns");
+    assert!(patterns > 0, "no log pattern ids were saved");
+
     // The exported postmortem draft lists both approved steps.
     let incident = rows[0]["incident_id"].as_str().expect("incident id");
     let md = env.ok(&[

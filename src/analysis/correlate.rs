@@ -125,6 +125,16 @@ impl Node<'_> {
 /// Groups active alerts into incidents, ranks them (rank 1 = most urgent) and fills each
 /// incident's cause candidates. Runbook suggestions are left empty for the caller.
 pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
+    build_incidents_with_rules(input, &[])
+}
+
+/// [`build_incidents`], then the engineer's grouping corrections `rules` (oldest first; see
+/// `analysis::corrections`) applied to the groups before incidents are assembled, so causes and
+/// ranks are computed on the corrected groups. Every alert a rule moved says so in its reason.
+pub fn build_incidents_with_rules(
+    input: &IncidentInput<'_>,
+    rules: &[super::corrections::GroupingRule],
+) -> Vec<Incident> {
     let mut edges = input.topology.to_vec();
     for e in inferred_edges(input.alerts) {
         if !edges.contains(&e) {
@@ -134,10 +144,30 @@ pub fn build_incidents(input: &IncidentInput<'_>) -> Vec<Incident> {
     let topo = Topology::new(&edges);
     let index = SeriesIndex::new(input.series);
     let nodes = active_nodes(input);
-    let mut incidents: Vec<Incident> = group(&nodes, &topo)
+    let groups = group(&nodes, &topo);
+    let (groups, notes) = if rules.is_empty() {
+        (groups, BTreeMap::new())
+    } else {
+        let keys: Vec<String> = nodes
+            .iter()
+            .map(|n| super::corrections::alert_key(n.alert))
+            .collect();
+        super::corrections::apply(groups, &keys, rules)
+    };
+    let mut incidents: Vec<Incident> = groups
         .iter()
         .map(|idx| assemble(idx, &nodes, &topo, input, &index))
         .collect();
+    for (i, note) in notes {
+        let fp = &nodes[i].alert.fingerprint;
+        if let Some(m) = incidents
+            .iter_mut()
+            .flat_map(|inc| inc.members.iter_mut())
+            .find(|m| &m.fingerprint == fp)
+        {
+            m.reason = format!("{note}; {}", m.reason);
+        }
+    }
     dedupe_ids(&mut incidents);
     rank::rank_incidents(&mut incidents, input);
     incidents

@@ -3,6 +3,7 @@
 
 pub mod anomaly;
 pub mod cause;
+pub mod corrections;
 pub mod correlate;
 pub mod flap;
 pub mod forecast;
@@ -112,6 +113,8 @@ pub struct Snapshot {
     pub logs: Vec<LogStream>,
     pub topology: Vec<Edge>,
     pub runbooks: Vec<Runbook>,
+    /// Grouping corrections the engineer made (`analysis::corrections`), oldest first.
+    pub grouping_rules: Vec<corrections::GroupingRule>,
 }
 
 /// What one analysis run produced.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::correlate::{build_incidents, IncidentInput};
+use super::correlate::{build_incidents_with_rules, IncidentInput};
 use super::{anomaly, forecast, patterns, Analysis, Snapshot};
 use crate::domain::runbook;
 
@@ -36,15 +36,18 @@ pub fn analyze(snapshot: &Snapshot) -> Analysis {
         .collect();
     let now_ns = snapshot.now.timestamp_nanos_opt().unwrap_or(i64::MAX);
     let patterns = patterns::summarize(&snapshot.logs, now_ns);
-    let mut incidents = build_incidents(&IncidentInput {
-        now: snapshot.now,
-        alerts: &snapshot.alerts,
-        transitions: &snapshot.transitions,
-        series: &snapshot.series,
-        anomalies: &anomalies,
-        patterns: &patterns,
-        topology: &snapshot.topology,
-    });
+    let mut incidents = build_incidents_with_rules(
+        &IncidentInput {
+            now: snapshot.now,
+            alerts: &snapshot.alerts,
+            transitions: &snapshot.transitions,
+            series: &snapshot.series,
+            anomalies: &anomalies,
+            patterns: &patterns,
+            topology: &snapshot.topology,
+        },
+        &snapshot.grouping_rules,
+    );
     for incident in &mut incidents {
         let members: Vec<_> = snapshot
             .alerts

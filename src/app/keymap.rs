@@ -40,6 +40,10 @@ pub enum Action {
     MoreSensitive,
     /// Propose a lower anomaly sensitivity for the charted series (shows a backtest).
     LessSensitive,
+    /// Mark an incident, then merge it with another (stored as a rule).
+    Merge,
+    /// Split an alert out of the open incident (stored as a rule).
+    Split,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere unless a layer overrides the key.

@@ -1,6 +1,7 @@
 //! Application state and the pure `update` function: messages in, state changed, effects out.
 //! Nothing here awaits, reads the clock or touches the network, the terminal or SQLite.
 
+pub mod grouping;
 pub mod keymap;
 pub mod msg;
 pub mod remediate;
@@ -103,6 +104,8 @@ pub enum InputPurpose {
     },
     /// Duration and comment of a silence for `App::silence_incident`.
     SilenceComment,
+    /// The name of the alert `X` splits out of the open incident.
+    SplitAlert,
 }
 
 impl InputPurpose {
@@ -110,6 +113,9 @@ impl InputPurpose {
         match self {
             InputPurpose::SkipReason { .. } => "Why skip this step? (logged)",
             InputPurpose::Note { .. } => "Note for the log",
+            InputPurpose::SplitAlert => {
+                "Split which alert out of this incident? Its name (stored as a rule for later alerts)"
+            }
             InputPurpose::SilenceComment => {
                 "Silence for how long, and why? e.g. `2h pool leak, DBA on it` (default 2h)"
             }
@@ -255,6 +261,10 @@ pub struct App {
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub operator: String,
+    /// Grouping corrections in force (`m`, `X`), oldest first; sent with every analysis.
+    pub grouping_rules: Vec<crate::analysis::corrections::GroupingRule>,
+    /// The incident `m` marked for a merge.
+    pub merge_mark: Option<String>,
     /// Acknowledged alerts by fingerprint; an ack ends when its alert resolves.
     pub acks: BTreeMap<String, crate::analysis::flap::Ack>,
     /// The configured display name, logged next to the OS user.
@@ -326,6 +336,8 @@ impl App {
             sensitivity: BTreeMap::new(),
             sensitivity_proposal: None,
             operator: String::from("operator"),
+            grouping_rules: Vec::new(),
+            merge_mark: None,
             display_name: None,
             host: String::from("localhost"),
             db_path: String::new(),

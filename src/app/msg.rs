@@ -56,6 +56,10 @@ pub enum Msg {
         request: u64,
         result: Result<String, String>,
     },
+    /// The store saved a grouping correction (or could not).
+    GroupingRuleSaved(Result<crate::analysis::corrections::GroupingRule, String>),
+    /// The stored grouping corrections, read at start-up.
+    GroupingRulesLoaded(Result<Vec<crate::analysis::corrections::GroupingRule>, String>),
     /// A command asked for with `Effect::Execute` finished (or could not start).
     Executed {
         request: u64,
@@ -146,5 +150,9 @@ pub enum Effect {
     Export {
         incident_id: String,
     },
+    /// Store a grouping correction and answer with `Msg::GroupingRuleSaved`.
+    SaveGroupingRule(crate::analysis::corrections::GroupingRule),
+    /// Read the stored grouping corrections and answer with `Msg::GroupingRulesLoaded`.
+    LoadGroupingRules,
     Quit,
 }

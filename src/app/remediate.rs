@@ -254,6 +254,7 @@ fn submit_input(app: &mut App, purpose: InputPurpose, text: String) -> Vec<Effec
             persist_step(app, index, entry)
         }
         InputPurpose::SilenceComment => super::silence::confirm_create(app, &text),
+        InputPurpose::SplitAlert => super::grouping::submit_split(app, &text),
         InputPurpose::Note { index } => {
             if text.is_empty() {
                 return Vec::new();

@@ -73,6 +73,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Persisted { request, result } => remediate::on_persisted(app, request, result),
         Msg::Executed { request, result } => remediate::on_executed(app, request, result),
         Msg::SilenceDone { request, result } => silence::on_done(app, request, result),
+        Msg::GroupingRuleSaved(result) => super::grouping::on_saved(app, result),
+        Msg::GroupingRulesLoaded(result) => super::grouping::on_loaded(app, result),
         Msg::LogLoaded(Ok(rows)) => {
             app.log = rows;
             Vec::new()
@@ -251,7 +253,7 @@ pub const ANALYSIS_INTERVAL_SECS: i64 = 10;
 
 /// Starts an analysis of the current data, or marks one as due: after the running one, or
 /// (for routine data) once the interval since the last one has passed (checked on `Tick`).
-fn request_analysis(app: &mut App, urgent: bool) -> Vec<Effect> {
+pub(super) fn request_analysis(app: &mut App, urgent: bool) -> Vec<Effect> {
     let recent = app
         .last_analysis_at
         .is_some_and(|t| (app.now - t).num_seconds() < ANALYSIS_INTERVAL_SECS);
@@ -281,6 +283,7 @@ pub fn snapshot(app: &App) -> Snapshot {
         logs: app.data.logs.clone(),
         topology: app.topology.clone(),
         runbooks: app.runbooks.clone(),
+        grouping_rules: app.grouping_rules.clone(),
     }
 }
 
@@ -413,6 +416,7 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Screen::List(_) => {
                 let key = list_key(&app.screen);
                 app.filters.remove(key);
+                app.merge_mark = None;
             }
         },
         Action::Open => return open(app),
@@ -448,6 +452,8 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ExpireSilence => return silence::propose_expire(app),
         Action::Ack => return ack(app),
         Action::MoreSensitive | Action::LessSensitive => propose_sensitivity(app, action),
+        Action::Merge => return super::grouping::merge(app),
+        Action::Split => return super::grouping::propose_split(app),
         Action::ToggleFollow => {
             if matches!(app.screen, Screen::Logs { .. }) {
                 app.follow = !app.follow;

@@ -6,8 +6,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::execute::{self, Checker};
 use crate::analysis::analyze_reading_runbooks;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use crate::analysis::patterns::ids::PatternIds;
 use crate::app::{App, Effect, Msg, SilenceAction};
 use crate::report::timeline;
 use crate::sources::alertmanager::{AlertmanagerClient, Matcher};
@@ -20,6 +21,9 @@ pub struct EffectRunner {
     pub checker: Checker,
     /// For silences, when an Alertmanager is configured.
     pub alertmanager: Option<Arc<AlertmanagerClient>>,
+    /// Log pattern ids seen so far (and aliases of generalised templates), loaded from the
+    /// store on the first analysis and saved back after each one, so they survive restarts.
+    pub pattern_ids: Arc<Mutex<Option<PatternIds>>>,
 }
 
 impl EffectRunner {
@@ -42,12 +46,17 @@ impl EffectRunner {
                 generation,
                 snapshot,
             } => {
+                let store = self.store.clone();
+                let ids = self.pattern_ids.clone();
                 tokio::task::spawn_blocking(move || {
+                    let now_ns = snapshot.now.timestamp_nanos_opt().unwrap_or(i64::MAX);
                     let analysis = Box::new(analyze_reading_runbooks(*snapshot));
+                    let patterns = analysis.patterns.clone();
                     let _ = tx.send(Msg::Analyzed {
                         generation,
                         analysis,
                     });
+                    remember_patterns(&store, &ids, &patterns, now_ns);
                 });
             }
             Effect::Persist { request, entry } => {
@@ -61,6 +70,24 @@ impl EffectRunner {
                         tracing::error!(error = %e, "remediation log write failed");
                     }
                     let _ = tx.send(Msg::Persisted { request, result });
+                });
+            }
+            Effect::SaveGroupingRule(rule) => {
+                let store = self.store.clone();
+                let operator = app.operator.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store
+                        .add_grouping_rule(rule.clone(), &operator)
+                        .map(|()| rule)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::GroupingRuleSaved(result));
+                });
+            }
+            Effect::LoadGroupingRules => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.grouping_rules().map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::GroupingRulesLoaded(result));
                 });
             }
             Effect::LoadLog => {
@@ -151,5 +178,31 @@ impl EffectRunner {
             }
             Effect::Quit => {}
         }
+    }
+}
+
+/// Records this analysis's log patterns in the id registry and saves it. Failures are logged:
+/// the registry is a record of ids, not something the screen waits on.
+fn remember_patterns(
+    store: &StoreHandle,
+    ids: &Mutex<Option<PatternIds>>,
+    patterns: &[crate::analysis::PatternSummary],
+    now_ns: i64,
+) {
+    let Ok(mut guard) = ids.lock() else {
+        tracing::error!("pattern id registry lock poisoned; ids not saved");
+        return;
+    };
+    let registry = guard.get_or_insert_with(|| {
+        store.load_pattern_ids().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "loading log pattern ids; starting empty");
+            PatternIds::new()
+        })
+    });
+    for (old, new) in registry.observe(patterns, now_ns) {
+        tracing::info!(old = %old, new = %new, "log pattern generalised; id aliased");
+    }
+    if let Err(e) = store.save_pattern_ids(registry.clone()) {
+        tracing::error!(error = %e, "saving log pattern ids");
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::poll::{poll_source_alerts, poll_source_logs, poll_source_metrics, MetricsCache};
 use super::setup::Sources;
+use crate::analysis::corrections::GroupingRule;
 use crate::analysis::{analyze_reading_runbooks, Analysis, Snapshot};
 use crate::domain::Alert;
 
@@ -15,9 +16,14 @@ pub struct Cycle {
     pub analysis: Analysis,
 }
 
-/// Polls every source once at `now` and analyses the result. A failing source is an error
-/// here: a one-shot report must not silently leave a source out.
-pub async fn run_cycle(sources: &Sources, now: DateTime<Utc>) -> anyhow::Result<Cycle> {
+/// Polls every source once at `now` and analyses the result, applying the stored grouping
+/// corrections `rules`. A failing source is an error here: a one-shot report must not silently
+/// leave a source out.
+pub async fn run_cycle(
+    sources: &Sources,
+    now: DateTime<Utc>,
+    rules: Vec<GroupingRule>,
+) -> anyhow::Result<Cycle> {
     let mut cache = MetricsCache::default();
     // Alerts first: the services they name are the ones whose logs are fetched.
     let alerts = poll_source_alerts(sources).await?;
@@ -32,6 +38,7 @@ pub async fn run_cycle(sources: &Sources, now: DateTime<Utc>) -> anyhow::Result<
         logs,
         topology: sources.topology.clone(),
         runbooks: sources.runbooks.clone(),
+        grouping_rules: rules,
     };
     let analysis = tokio::task::spawn_blocking(move || analyze_reading_runbooks(snapshot)).await?;
     Ok(Cycle { alerts, analysis })

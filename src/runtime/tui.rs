@@ -141,9 +141,11 @@ async fn event_loop(
         exports_dir: opts.exports_dir.clone(),
         checker: opts.checker.clone(),
         alertmanager: opts.alertmanager.clone(),
+        pattern_ids: Default::default(),
     };
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);
+    runner.run(Effect::LoadGroupingRules, app);
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -9,6 +9,7 @@ mod history;
 mod patterns;
 pub mod redact;
 mod rows;
+mod rules;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
+use crate::analysis::corrections::GroupingRule;
 use crate::analysis::patterns::ids::PatternIds;
 use crate::domain::remediation::{RemediationEntry, StoredEntry};
 use crate::domain::AlertEvent;
@@ -102,6 +104,9 @@ enum Request {
     // Log pattern ids (store::patterns).
     SavePatternIds(Box<PatternIds>, Reply<()>),
     LoadPatternIds(Reply<PatternIds>),
+    // Grouping corrections (store::rules).
+    AddRule(GroupingRule, String, Reply<()>),
+    Rules(Reply<Vec<GroupingRule>>),
     Shutdown,
 }
 
@@ -233,6 +238,17 @@ impl StoreHandle {
         self.call(|reply| Request::SavePatternIds(Box::new(ids), reply))
     }
 
+    /// Stores a grouping correction made by `operator`.
+    pub fn add_grouping_rule(&self, rule: GroupingRule, operator: &str) -> Result<(), StoreError> {
+        let operator = operator.to_string();
+        self.call(|reply| Request::AddRule(rule, operator, reply))
+    }
+
+    /// Grouping corrections in force, oldest first.
+    pub fn grouping_rules(&self) -> Result<Vec<GroupingRule>, StoreError> {
+        self.call(Request::Rules)
+    }
+
     /// The stored log pattern ids (empty in a new database).
     pub fn load_pattern_ids(&self) -> Result<PatternIds, StoreError> {
         self.call(Request::LoadPatternIds)
@@ -285,6 +301,12 @@ fn serve(
             }
             Request::LoadPatternIds(reply) => {
                 let _ = reply.send(patterns::load(&conn, &path));
+            }
+            Request::AddRule(rule, operator, reply) => {
+                let _ = reply.send(rules::add(&conn, &path, &rule, &operator));
+            }
+            Request::Rules(reply) => {
+                let _ = reply.send(rules::list(&conn, &path));
             }
             Request::Shutdown => break,
         }
