@@ -95,6 +95,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                         .ok()
                         .map(Arc::new)
                 }),
+                sensitivity: settings.sensitivity,
+                watch_sensitivity: settings.watch_sensitivity.clone(),
             };
             let mut sources = sources(&cli.common, &settings, None, now, clock.clone())?;
             notices.extend(add_local_runbooks(

@@ -116,6 +116,7 @@ fn example_as_shipped_equals_the_defaults() {
         "runbook_dirs = []",
         "redact = []",
         "poll_interval = \"15s\"",
+        "sensitivity = 0.5",
     ] {
         assert!(
             EXAMPLE.lines().any(|l| l == key),
@@ -159,11 +160,13 @@ fn example_with_every_sample_uncommented_parses_and_resolves() {
         runbook_dirs,
         redact,
         poll_interval,
+        sensitivity,
         contexts,
     } = &parsed;
     assert_eq!(current_context.as_deref(), Some("prod"));
     assert!(!readonly && operator.is_some() && runbook_dirs.len() == 2 && redact.len() == 2);
     assert_eq!(poll_interval.0, Duration::from_secs(30));
+    assert_eq!(sensitivity.0, 0.6);
     let prod = &contexts["prod"];
     let ContextFile {
         readonly,
@@ -203,8 +206,10 @@ fn example_with_every_sample_uncommented_parses_and_resolves() {
         query: _,
         step,
         service_label,
+        sensitivity,
     } = &watch[0];
     assert!(step.is_some() && service_label.is_some());
+    assert_eq!(sensitivity.map(|s| s.0), Some(0.4));
     let staging = &contexts["staging"];
     assert!(staging
         .prometheus
@@ -237,6 +242,8 @@ fn example_with_every_sample_uncommented_parses_and_resolves() {
     );
     assert!(s.redact[0].is_match("API_KEY=abc"));
     assert_eq!(s.poll_interval, Duration::from_secs(30));
+    assert_eq!(s.sensitivity, 0.6);
+    assert_eq!(s.watch_sensitivity.get("checkout p99"), Some(&0.4));
     let prom = s.prometheus.as_ref().expect("prometheus");
     assert_eq!(prom.http.base_url, "https://mimir.example.com/prometheus");
     assert_eq!(prom.http.timeout, Duration::from_secs(10));

@@ -93,6 +93,118 @@ fn incident_detail() {
     assert!(screen(&gone, 120, 36).contains("Incident INC-gone is no longer open."));
 }
 
+/// The detail with bursts of moderate scores on the charted series, so a higher sensitivity
+/// fires more often than the default.
+fn detail_with_bursts() -> App {
+    let mut app = detail();
+    let id = app
+        .charted_series()
+        .map(str::to_owned)
+        .expect("charted series");
+    let a = app
+        .analysis
+        .as_mut()
+        .and_then(|a| a.anomalies.get_mut(&id))
+        .expect("anomaly of the charted series");
+    // 0.42 counts from sensitivity 0.7 on (0.42^(4^-0.2) ≈ 0.52), not at 0.6 (≈ 0.47).
+    for at in [10, 40] {
+        for x in a.scores.iter_mut().skip(at).take(4) {
+            *x = 0.42;
+        }
+    }
+    app
+}
+
+#[test]
+fn sensitivity_proposal_shows_a_backtest() {
+    use pagerpilot::app::update::on_action;
+    use pagerpilot::app::Action;
+    let mut app = detail_with_bursts();
+    on_action(&mut app, Action::MoreSensitive);
+    let p = app.sensitivity_preview().expect("preview after +");
+    assert_eq!((p.proposed, p.current), (0.6, 0.5));
+    assert_eq!((p.fires_proposed, p.fires_current), (1, 1));
+    on_action(&mut app, Action::MoreSensitive);
+    let p = app.sensitivity_preview().expect("preview after ++");
+    assert_eq!(p.proposed, 0.7);
+    assert_eq!((p.fires_proposed, p.fires_current), (3, 1));
+    let t = draw(&app, &dark(), 120, 36);
+    insta::assert_snapshot!("detail_sensitivity_120x36", t.backend());
+    assert!(screen(&app, 80, 24).contains("sensitivity 0.7 (now 0.5)"));
+
+    // Esc cancels and leaves the detail open.
+    on_action(&mut app, Action::Back);
+    assert!(app.sensitivity_proposal.is_none());
+    assert!(matches!(app.screen, Screen::Detail { .. }));
+    let id = app.charted_series().map(str::to_owned).expect("charted");
+    assert_eq!(app.sensitivity_for(&id), 0.5);
+
+    // Enter applies for the session; the next proposal starts from the applied value.
+    on_action(&mut app, Action::MoreSensitive);
+    on_action(&mut app, Action::MoreSensitive);
+    on_action(&mut app, Action::Open);
+    assert!(app.sensitivity_proposal.is_none());
+    assert_eq!(app.sensitivity_for(&id), 0.7);
+    let notice = app
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(notice.contains("for this session"), "{notice}");
+    assert!(
+        matches!(app.screen, Screen::Detail { .. }),
+        "Enter must not open a runbook"
+    );
+    on_action(&mut app, Action::LessSensitive);
+    let p = app.sensitivity_preview().expect("preview after -");
+    assert_eq!((p.proposed, p.current), (0.6, 0.7));
+    assert_eq!((p.fires_proposed, p.fires_current), (1, 3));
+
+    // Steps stop at the ends of 0..1.
+    for _ in 0..20 {
+        on_action(&mut app, Action::MoreSensitive);
+    }
+    assert_eq!(app.sensitivity_preview().map(|p| p.proposed), Some(1.0));
+    for _ in 0..20 {
+        on_action(&mut app, Action::LessSensitive);
+    }
+    assert_eq!(app.sensitivity_preview().map(|p| p.proposed), Some(0.0));
+    // Switching series drops the proposal.
+    on_action(&mut app, Action::NextSeries);
+    assert!(app.sensitivity_proposal.is_none());
+}
+
+#[test]
+fn sensitivity_comes_from_the_session_then_the_watch_then_the_default() {
+    use pagerpilot::app::{update, Msg, PollData};
+    use pagerpilot::sources::SourceKind;
+    let mut app = detail();
+    app.sensitivity_default = 0.4;
+    let id = app.charted_series().map(str::to_owned).expect("charted");
+    assert_eq!(app.sensitivity_for(&id), 0.4);
+    app.watch_sensitivity.insert("checkout p99".into(), 0.8);
+    assert_eq!(
+        app.sensitivity_for(&id),
+        0.4,
+        "not returned by that watch yet"
+    );
+    let series = app.data.series.clone();
+    let watch_of: BTreeMap<String, String> = [(id.clone(), "checkout p99".to_string())].into();
+    update(
+        &mut app,
+        Msg::Polled {
+            source: SourceKind::Prometheus,
+            generation: u64::MAX,
+            at: fixture::now(),
+            elapsed_ms: 3,
+            result: Ok(PollData::WatchedMetrics { series, watch_of }),
+        },
+    );
+    assert_eq!(app.sensitivity_for(&id), 0.8);
+    app.sensitivity.insert(id.clone(), 0.2);
+    assert_eq!(app.sensitivity_for(&id), 0.2);
+}
+
 #[test]
 fn runbook_stepper() {
     let t = draw(&with_screen(Screen::Stepper), &dark(), 120, 36);

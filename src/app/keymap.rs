@@ -36,6 +36,10 @@ pub enum Action {
     /// Acknowledge the incident's alerts until each resolves.
     Ack,
     ToggleFollow,
+    /// Propose a higher anomaly sensitivity for the charted series (shows a backtest).
+    MoreSensitive,
+    /// Propose a lower anomaly sensitivity for the charted series (shows a backtest).
+    LessSensitive,
     /// Mark an incident, then merge it with another (stored as a rule).
     Merge,
     /// Split an alert out of the open incident (stored as a rule).

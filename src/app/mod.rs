@@ -212,6 +212,8 @@ pub struct Data {
     pub transitions: Vec<Transition>,
     /// State changes not yet handed to the alert history store; the runtime drains it.
     pub history_outbox: Vec<crate::domain::AlertEvent>,
+    /// Series id -> name of the watch that returned it (live metrics).
+    pub series_watch: BTreeMap<String, String>,
 }
 
 /// A one-line message in the status bar.
@@ -288,6 +290,14 @@ pub struct App {
     pub quit_warned: bool,
     /// Logs pane: keep the newest lines in view.
     pub follow: bool,
+    /// Anomaly sensitivity of series without their own (the config's `sensitivity`).
+    pub sensitivity_default: f64,
+    /// The config's per-watch sensitivities, by watch name.
+    pub watch_sensitivity: BTreeMap<String, f64>,
+    /// Sensitivities applied in this session, by series id.
+    pub sensitivity: BTreeMap<String, f64>,
+    /// A sensitivity proposed with `+`/`-` in the detail, waiting for Enter or Esc.
+    pub sensitivity_proposal: Option<SensitivityProposal>,
     pub next_request: u64,
     pub should_quit: bool,
 }
@@ -323,6 +333,10 @@ impl App {
             notice: None,
             keymap,
             follow: true,
+            sensitivity_default: crate::analysis::anomaly::DEFAULT_SENSITIVITY,
+            watch_sensitivity: BTreeMap::new(),
+            sensitivity: BTreeMap::new(),
+            sensitivity_proposal: None,
             operator: String::from("operator"),
             grouping_rules: Vec::new(),
             merge_mark: None,
@@ -485,6 +499,77 @@ impl App {
         self.visible_incidents()
             .get(self.selected(LIST_INCIDENTS))
             .copied()
+    }
+}
+
+/// A proposed sensitivity for one series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SensitivityProposal {
+    pub series_id: String,
+    pub value: f64,
+}
+
+/// What a proposed sensitivity would have done over the loaded history of its series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SensitivityPreview {
+    pub series_id: String,
+    pub proposed: f64,
+    pub current: f64,
+    /// Fire events at the proposed and at the current sensitivity.
+    pub fires_proposed: usize,
+    pub fires_current: usize,
+    /// Seconds from the first to the last loaded point.
+    pub span_secs: i64,
+}
+
+impl App {
+    /// The sensitivity in effect for a series: applied in this session, else its watch's
+    /// from the config, else the global default.
+    pub fn sensitivity_for(&self, series_id: &str) -> f64 {
+        self.sensitivity
+            .get(series_id)
+            .or_else(|| {
+                let watch = self.data.series_watch.get(series_id)?;
+                self.watch_sensitivity.get(watch)
+            })
+            .copied()
+            .unwrap_or(self.sensitivity_default)
+    }
+
+    /// The id of the series charted in the open incident's detail.
+    pub fn charted_series(&self) -> Option<&str> {
+        if !matches!(self.screen, Screen::Detail { .. }) {
+            return None;
+        }
+        let keys = &self.open_incident()?.key_series;
+        let i = self.chart_series.checked_rem(keys.len())?;
+        keys.get(i).map(String::as_str)
+    }
+
+    /// The backtest of the pending proposal, when it is for the charted series and that
+    /// series has scores.
+    pub fn sensitivity_preview(&self) -> Option<SensitivityPreview> {
+        let p = self.sensitivity_proposal.as_ref()?;
+        if self.charted_series() != Some(p.series_id.as_str()) {
+            return None;
+        }
+        let scores = &self.analysis.as_ref()?.anomalies.get(&p.series_id)?.scores;
+        let span_secs = self
+            .data
+            .series
+            .iter()
+            .find(|s| s.id == p.series_id)
+            .and_then(|s| Some(s.timestamps.last()? - s.timestamps.first()?))
+            .unwrap_or(0);
+        let current = self.sensitivity_for(&p.series_id);
+        Some(SensitivityPreview {
+            series_id: p.series_id.clone(),
+            proposed: p.value,
+            current,
+            fires_proposed: crate::analysis::anomaly::backtest(scores, p.value),
+            fires_current: crate::analysis::anomaly::backtest(scores, current),
+            span_secs,
+        })
     }
 }
 

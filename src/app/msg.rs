@@ -16,6 +16,11 @@ use crate::sources::{SourceError, SourceKind};
 #[derive(Clone, Debug)]
 pub enum PollData {
     Metrics(Vec<Series>),
+    /// Series and, by series id, the name of the watch that returned each.
+    WatchedMetrics {
+        series: Vec<Series>,
+        watch_of: std::collections::BTreeMap<String, String>,
+    },
     Alerts(Vec<Alert>),
     Logs(Vec<LogStream>),
 }

@@ -168,12 +168,22 @@ fn on_polled(
                 PollData::Metrics(series) if !first && series == app.data.series => {
                     return Vec::new()
                 }
+                PollData::WatchedMetrics { series, watch_of }
+                    if !first && series == app.data.series && watch_of == app.data.series_watch =>
+                {
+                    return Vec::new()
+                }
                 PollData::Logs(logs) if !first && logs == app.data.logs => return Vec::new(),
                 PollData::Alerts(alerts) if !first && alerts == app.data.alerts => {
                     return Vec::new()
                 }
                 PollData::Metrics(series) => {
                     app.data.series = series;
+                    false
+                }
+                PollData::WatchedMetrics { series, watch_of } => {
+                    app.data.series = series;
+                    app.data.series_watch = watch_of;
                     false
                 }
                 PollData::Logs(logs) => {
@@ -409,6 +419,17 @@ fn list_len(app: &App) -> usize {
 }
 
 pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if app.sensitivity_proposal.is_some() {
+        match action {
+            Action::Open => return apply_sensitivity(app),
+            Action::Back => {
+                app.sensitivity_proposal = None;
+                return Vec::new();
+            }
+            Action::MoreSensitive | Action::LessSensitive | Action::Help | Action::Quit => {}
+            _ => app.sensitivity_proposal = None,
+        }
+    }
     match action {
         Action::Quit => return quit(app),
         Action::Help => app.overlay = Some(Overlay::Help),
@@ -471,6 +492,7 @@ pub fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Silence => return silence::propose(app),
         Action::ExpireSilence => return silence::propose_expire(app),
         Action::Ack => return ack(app),
+        Action::MoreSensitive | Action::LessSensitive => propose_sensitivity(app, action),
         Action::Merge => return super::grouping::merge(app),
         Action::Split => return super::grouping::propose_split(app),
         Action::ToggleFollow => {
@@ -658,4 +680,40 @@ fn clamp_selections(app: &mut App) {
         let cur = app.selected(key);
         app.selected.insert(key, cur.min(len.saturating_sub(1)));
     }
+}
+
+/// `+`/`-` in the detail: moves the proposal for the charted series by 0.1 (from the
+/// sensitivity in effect), within 0..1.
+fn propose_sensitivity(app: &mut App, action: Action) {
+    let Some(id) = app.charted_series().map(str::to_owned) else {
+        return;
+    };
+    let from = match &app.sensitivity_proposal {
+        Some(p) if p.series_id == id => p.value,
+        _ => app.sensitivity_for(&id),
+    };
+    let step = if action == Action::MoreSensitive {
+        0.1
+    } else {
+        -0.1
+    };
+    // Tenths, so repeated steps do not drift (0.30000000000000004).
+    let value = (((from + step) * 10.0).round() / 10.0).clamp(0.0, 1.0);
+    app.sensitivity_proposal = Some(crate::app::SensitivityProposal {
+        series_id: id,
+        value,
+    });
+}
+
+/// Enter on a proposal: the new sensitivity holds for this session.
+fn apply_sensitivity(app: &mut App) -> Vec<Effect> {
+    if let Some(p) = app.sensitivity_proposal.take() {
+        let text = format!(
+            "sensitivity {:.1} for {} applied for this session; set it in the config to keep it",
+            p.value, p.series_id
+        );
+        app.sensitivity.insert(p.series_id, p.value);
+        notify(app, text, false);
+    }
+    Vec::new()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::values::{DurationValue, HttpUrl, Pattern};
+use super::values::{DurationValue, HttpUrl, Pattern, SensitivityValue};
 
 /// How often the sources are polled when the file does not say.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
@@ -96,6 +96,8 @@ pub struct ConfigFile {
     /// Extra regexes whose matches are redacted before storage and export.
     pub redact: Vec<Pattern>,
     pub poll_interval: DurationValue,
+    /// Anomaly sensitivity of every watch that does not set its own (0..1, 0.5 = as scored).
+    pub sensitivity: SensitivityValue,
     pub contexts: BTreeMap<String, ContextFile>,
 }
 
@@ -108,6 +110,7 @@ impl Default for ConfigFile {
             runbook_dirs: Vec::new(),
             redact: Vec::new(),
             poll_interval: DurationValue(DEFAULT_POLL_INTERVAL),
+            sensitivity: SensitivityValue(crate::analysis::anomaly::DEFAULT_SENSITIVITY),
             contexts: BTreeMap::new(),
         }
     }
@@ -148,6 +151,9 @@ pub struct WatchFile {
     /// The label of the query's result that names the service (default `service`).
     #[serde(default)]
     pub service_label: Option<String>,
+    /// This watch's anomaly sensitivity; default: the global `sensitivity`.
+    #[serde(default)]
+    pub sensitivity: Option<SensitivityValue>,
 }
 
 /// `from` depends on `to` (a call or a connection from `from` to `to`).
@@ -340,5 +346,36 @@ mod tests {
             !err.contains("abc"),
             "the inline secret must not be quoted: {err}"
         );
+    }
+
+    #[test]
+    fn sensitivity_is_checked_with_file_and_line() {
+        let text = "readonly = false\nsensitivity = 1.5\n";
+        let err = parse_config(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:2:"), "{err}");
+        assert!(err.contains("between 0 and 1"), "{err}");
+        let text = "[contexts.p]\n[[contexts.p.watch]]\nname = \"a\"\nquery = \"up\"\n\
+                    sensitivity = -0.1\n";
+        let err = parse_config(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:5:"), "{err}");
+        assert!(err.contains("invalid sensitivity -0.1"), "{err}");
+        let err = parse_config("sensitivity = \"high\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("between 0 and 1"), "{err}");
+    }
+
+    #[test]
+    fn sensitivity_accepts_integers_and_watch_overrides() {
+        let text = "sensitivity = 1\n[contexts.p]\n[[contexts.p.watch]]\nname = \"a\"\n\
+                    query = \"up\"\nsensitivity = 0.3\n";
+        let parsed = parse_config(text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.sensitivity.0, 1.0);
+        let watch = &parsed.contexts["p"].watch[0];
+        assert_eq!(watch.sensitivity.map(|s| s.0), Some(0.3));
     }
 }

@@ -162,6 +162,15 @@ pub fn resolve_config(
         runbook_dirs,
         redact,
         poll_interval: file.poll_interval.0,
+        sensitivity: file.sensitivity.0,
+        watch_sensitivity: ctx
+            .watch
+            .iter()
+            .map(|w| {
+                let s = w.sensitivity.map_or(file.sensitivity.0, |s| s.0);
+                (w.name.trim().to_owned(), s)
+            })
+            .collect(),
         watch,
         topology,
         warnings: r.warnings,

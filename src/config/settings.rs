@@ -77,6 +77,10 @@ pub struct Settings {
     pub redact: Vec<regex::Regex>,
     pub poll_interval: Duration,
     pub watch: Vec<Watch>,
+    /// Global anomaly sensitivity (0..1; 0.5 leaves scores unchanged).
+    pub sensitivity: f64,
+    /// Per-watch sensitivities by watch name (the global one when the watch sets none).
+    pub watch_sensitivity: std::collections::BTreeMap<String, f64>,
     /// `(from, to)`: `from` depends on `to`.
     pub topology: Vec<(String, String)>,
     /// Things that work but deserve a look, for the status bar or the log.

@@ -81,6 +81,46 @@ impl<'de> Deserialize<'de> for DurationValue {
     }
 }
 
+/// An anomaly sensitivity between 0 and 1 (0.5 leaves scores unchanged; higher fires more).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SensitivityValue(pub f64);
+
+/// Checks a sensitivity: a finite number from 0 to 1.
+pub fn check_sensitivity(value: f64) -> Result<f64, String> {
+    if value.is_finite() && (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "invalid sensitivity {value}: it must be between 0 and 1 (0.5 is the default; \
+             higher fires more often)"
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for SensitivityValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = SensitivityValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sensitivity between 0 and 1, such as 0.5")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<SensitivityValue, E> {
+                check_sensitivity(v)
+                    .map(SensitivityValue)
+                    .map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SensitivityValue, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SensitivityValue, E> {
+                self.visit_f64(v as f64)
+            }
+        }
+        deserializer.deserialize_f64(V)
+    }
+}
+
 /// An `http://` or `https://` base URL without inline credentials. A path prefix is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpUrl(pub String);

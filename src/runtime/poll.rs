@@ -113,6 +113,17 @@ impl MetricsCache {
         self.by_watch.values().flatten().map(Series::len).sum()
     }
 
+    /// Series id -> the watch that returned it (the first, when several did).
+    pub fn watch_of_series(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (watch, series) in &self.by_watch {
+            for s in series {
+                out.entry(s.id.clone()).or_insert_with(|| watch.clone());
+            }
+        }
+        out
+    }
+
     fn last_ts(&self, watch: &str) -> Option<i64> {
         self.by_watch
             .get(watch)?
@@ -418,6 +429,9 @@ mod tests {
             .await
             .is_err());
         assert_eq!(cache.points(), 60, "a failed poll keeps the cache");
+        let watch_of = cache.watch_of_series();
+        assert_eq!(watch_of.get(&got[0].id).map(String::as_str), Some("w"));
+        assert_eq!(watch_of.len(), 1);
     }
 
     #[test]

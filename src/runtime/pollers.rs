@@ -51,9 +51,11 @@ struct MetricsPoller {
 
 impl Poller for MetricsPoller {
     async fn poll(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<PollData, SourceError> {
-        poll_source_metrics(&self.sources, &mut self.cache, now.timestamp())
-            .await
-            .map(PollData::Metrics)
+        let series = poll_source_metrics(&self.sources, &mut self.cache, now.timestamp()).await?;
+        Ok(PollData::WatchedMetrics {
+            series,
+            watch_of: self.cache.watch_of_series(),
+        })
     }
 }
 

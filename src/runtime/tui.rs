@@ -47,6 +47,10 @@ pub struct TuiOptions {
     pub checker: Checker,
     /// Where silences are created, when an Alertmanager is configured.
     pub alertmanager: Option<Arc<AlertmanagerClient>>,
+    /// The config's global anomaly sensitivity (the TUI's starting point for `+`/`-`).
+    pub sensitivity: f64,
+    /// The config's per-watch sensitivities, by watch name.
+    pub watch_sensitivity: std::collections::BTreeMap<String, f64>,
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path (the panic
@@ -88,6 +92,8 @@ pub async fn run(sources: Sources, clock: Arc<dyn Clock>, opts: TuiOptions) -> a
     app.display_name = opts.display_name.clone();
     app.access = opts.access.clone();
     app.can_silence = opts.alertmanager.is_some();
+    app.sensitivity_default = opts.sensitivity;
+    app.watch_sensitivity = opts.watch_sensitivity.clone();
     app.host = opts.host.clone();
     app.db_path = opts.db_path.display().to_string();
     app.notice = opts.startup_notice.clone().map(|text| crate::app::Notice {

@@ -76,6 +76,56 @@ pub fn score_from_z(z: f64) -> f64 {
     u * u * (3.0 - 2.0 * u)
 }
 
+/// Sensitivity that leaves scores as they are (the config default).
+pub const DEFAULT_SENSITIVITY: f64 = 0.5;
+
+/// Applies a sensitivity in [0, 1] to a score in [0, 1]: 0.5 leaves it unchanged, higher
+/// raises every score, lower lowers it (`score^(4^(0.5 - s))`), so the fixed [`ANOMALOUS`]
+/// threshold moves: a point counts from score 0.25 at sensitivity 1 and from about 0.71 at
+/// sensitivity 0. Order is preserved. A non-finite sensitivity counts as the default.
+pub fn apply_sensitivity(score: f64, sensitivity: f64) -> f64 {
+    let s = if sensitivity.is_finite() {
+        sensitivity.clamp(0.0, 1.0)
+    } else {
+        DEFAULT_SENSITIVITY
+    };
+    let score = if score.is_nan() {
+        0.0
+    } else {
+        score.clamp(0.0, 1.0)
+    };
+    score.powf(4f64.powf(DEFAULT_SENSITIVITY - s))
+}
+
+/// How many times an alert on these scores would have fired at `sensitivity`: the number of
+/// anomalous runs, delimited as [`score_series`] delimits `onset` (points at or above
+/// [`ANOMALOUS`] after [`apply_sensitivity`], gaps of at most [`MAX_GAP`] other points), that
+/// reach [`MIN_RUN`] anomalous points. Each run fires once, when it reaches `MIN_RUN`.
+///
+/// Raising the sensitivity only adds anomalous points, so runs grow and new ones appear; in
+/// rare cases two runs less than `MAX_GAP + 1` points apart merge into one and the count
+/// drops by one.
+pub fn backtest(scores: &[f64], sensitivity: f64) -> usize {
+    let (mut fires, mut run, mut gap, mut fired) = (0usize, 0usize, MAX_GAP + 1, false);
+    for &score in scores {
+        if apply_sensitivity(score, sensitivity) >= ANOMALOUS {
+            if gap > MAX_GAP {
+                run = 0;
+                fired = false;
+            }
+            run += 1;
+            gap = 0;
+            if run >= MIN_RUN && !fired {
+                fires += 1;
+                fired = true;
+            }
+        } else {
+            gap = gap.saturating_add(1);
+        }
+    }
+    fires
+}
+
 /// Scores every point of `series` causally; see the module docs.
 pub fn score_series(series: &Series) -> SeriesAnomaly {
     let n = series.timestamps.len().min(series.values.len());

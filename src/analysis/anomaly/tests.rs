@@ -275,3 +275,62 @@ fn huge_deviations_are_described_without_absurd_numbers() {
     assert_eq!(sigma_text(336.0), "over 20σ");
     assert_eq!(sigma_text(f64::NAN), "over 20σ");
 }
+
+#[test]
+fn sensitivity_moves_the_threshold() {
+    assert_eq!(apply_sensitivity(0.3, DEFAULT_SENSITIVITY), 0.3);
+    // s = 1: sqrt(score) ≥ 0.5 from 0.25; s = 0: score² ≥ 0.5 from √0.5 ≈ 0.707.
+    assert!(apply_sensitivity(0.26, 1.0) >= ANOMALOUS);
+    assert!(apply_sensitivity(0.24, 1.0) < ANOMALOUS);
+    assert!(apply_sensitivity(0.72, 0.0) >= ANOMALOUS);
+    assert!(apply_sensitivity(0.70, 0.0) < ANOMALOUS);
+    assert_eq!(apply_sensitivity(f64::NAN, 0.9), 0.0);
+    assert_eq!(apply_sensitivity(0.3, f64::NAN), 0.3);
+}
+
+#[test]
+fn backtest_counts_runs_like_onset() {
+    // Run A: three points at 0.6, fires at every sensitivity ≥ 0.5.
+    // Then three quiet points (a gap longer than MAX_GAP ends a run).
+    // Run B: two points only: never fires alone.
+    // Run C: 0.6 _ 0.6 _ 0.6: gaps of one are allowed, fires.
+    // Run D: three points at 0.3: fire only when 0.3 counts (sensitivity 1: from 0.25).
+    let quiet = [0.0; 3];
+    let mut scores = vec![0.6, 0.6, 0.6];
+    scores.extend(quiet);
+    scores.extend([0.6, 0.6]);
+    scores.extend(quiet);
+    scores.extend([0.6, 0.1, 0.6, 0.0, 0.6]);
+    scores.extend(quiet);
+    scores.extend([0.3, 0.3, 0.3]);
+    assert_eq!(backtest(&scores, 0.5), 2);
+    assert_eq!(backtest(&scores, 1.0), 3);
+    // At sensitivity 0 only scores ≥ 0.71 count: nothing fires.
+    assert_eq!(backtest(&scores, 0.0), 0);
+    assert_eq!(backtest(&[], 0.5), 0);
+    // A run fires once, however long it lasts.
+    assert_eq!(backtest(&[0.9; 50], 0.5), 1);
+}
+
+#[test]
+fn higher_sensitivity_never_fires_fewer_times() {
+    let mut rng = Noise::new(21);
+    let mut v = noisy(3_000, 50.0, 3.0, 5);
+    // Incidents of various sizes, from barely visible to obvious.
+    for (k, at) in [400usize, 900, 1_400, 1_900, 2_400, 2_800]
+        .iter()
+        .enumerate()
+    {
+        for x in v.iter_mut().skip(*at).take(5 + k) {
+            *x += 3.0 * (2.0 + k as f64) + rng.normal();
+        }
+    }
+    let a = score_series(&series(v));
+    let counts: Vec<usize> = (0..=10)
+        .map(|i| backtest(&a.scores, i as f64 / 10.0))
+        .collect();
+    assert!(counts[10] > counts[0], "{counts:?}");
+    for w in counts.windows(2) {
+        assert!(w[0] <= w[1], "not monotone: {counts:?}");
+    }
+}

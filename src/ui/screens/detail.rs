@@ -9,7 +9,7 @@ use super::detail_parts as parts;
 use super::{empty_state, lines, section, severity_span};
 use crate::app::{Action, App, Layer, Screen};
 use crate::domain::Incident;
-use crate::ui::text::{age, fit, hhmm_dt, span};
+use crate::ui::text::{age, fit, hhmm_dt, span, width};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::chart;
 
@@ -285,7 +285,36 @@ fn chart_section(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, inc: &
         keys[1],
         id
     );
-    let inner = section(frame, theme, area, &title);
+    let mut inner = section(frame, theme, area, &title);
+    if let Some(p) = app.sensitivity_preview().filter(|p| &p.series_id == id) {
+        let w = inner.width as usize;
+        let mut rows: Vec<String> = sensitivity_lines(&p)
+            .iter()
+            .flat_map(|part| wrap_words(part, w))
+            .collect();
+        // Leave the chart at least five rows; cut what does not fit, marking the cut.
+        let room = (inner.height as usize).saturating_sub(5).max(1);
+        if rows.len() > room {
+            rows.truncate(room);
+            if let Some(last) = rows.last_mut() {
+                *last = fit(&format!("{last} …"), w);
+            }
+        }
+        let h = rows.len() as u16;
+        if inner.height > h {
+            inner.height -= h;
+            let area = Rect {
+                y: inner.y + inner.height,
+                height: h,
+                ..inner
+            };
+            let body = rows
+                .into_iter()
+                .map(|r| Line::from(span(fit(&r, w), theme.style(Role::Warning))))
+                .collect();
+            lines(frame, area, body);
+        }
+    }
     let Some(series) = app.data.series.iter().find(|s| &s.id == id) else {
         let msg = format!("no data for {id} in the last poll");
         lines(
@@ -298,7 +327,73 @@ fn chart_section(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, inc: &
     let analysis = app.analysis.as_ref();
     let anomaly = analysis.and_then(|a| a.anomalies.get(id));
     let forecast = analysis.and_then(|a| a.forecasts.get(id));
-    chart::render(frame, theme, inner, series, anomaly, forecast);
+    // A sensitivity applied in this session moves which points are drawn as anomalous.
+    let s = app.sensitivity_for(id);
+    let rescored = anomaly
+        .filter(|_| s != crate::analysis::anomaly::DEFAULT_SENSITIVITY)
+        .map(|a| {
+            let mut a = a.clone();
+            for x in &mut a.scores {
+                *x = crate::analysis::anomaly::apply_sensitivity(*x, s);
+            }
+            a
+        });
+    chart::render(
+        frame,
+        theme,
+        inner,
+        series,
+        rescored.as_ref().or(anomaly),
+        forecast,
+    );
+}
+
+/// The proposal's two parts: "sensitivity 0.6 (now 0.5): would have fired 4 times over the
+/// last 72 h (now 2)" and what Enter and Esc do.
+pub fn sensitivity_lines(p: &crate::app::SensitivityPreview) -> [String; 2] {
+    let times = |n: usize| {
+        if n == 1 {
+            "once".to_string()
+        } else {
+            format!("{n} times")
+        }
+    };
+    let hours = p.span_secs.max(0) as f64 / 3600.0;
+    let span = if hours >= 2.0 {
+        format!("{hours:.0} h")
+    } else {
+        format!("{:.0} min", hours * 60.0)
+    };
+    [
+        format!(
+            "sensitivity {:.1} (now {:.1}): would have fired {} over the last {span} (now {})",
+            p.proposed,
+            p.current,
+            times(p.fires_proposed),
+            p.fires_current
+        ),
+        "Enter applies it for this session (set it in the config to keep it) · Esc cancels"
+            .to_string(),
+    ]
+}
+
+/// Greedy word wrap to `cols` cells (a word longer than a row gets a row of its own).
+fn wrap_words(text: &str, cols: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        if !row.is_empty() && width(&row) + 1 + width(word) > cols {
+            out.push(std::mem::take(&mut row));
+        }
+        if !row.is_empty() {
+            row.push(' ');
+        }
+        row.push_str(word);
+    }
+    if !row.is_empty() {
+        out.push(row);
+    }
+    out
 }
 
 /// "ACK 12 m (alice)" when all alerts of the incident are acknowledged, "ACK 2/5" when some are;
@@ -320,7 +415,36 @@ pub fn ack_text(app: &App, inc: &Incident) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{sensitivity_lines, split, wrap_words};
+
+    #[test]
+    fn words_wrap_to_the_width() {
+        assert_eq!(wrap_words("ab cd ef", 5), vec!["ab cd", "ef"]);
+        assert_eq!(wrap_words("abcdefg h", 3), vec!["abcdefg", "h"]);
+        assert!(wrap_words("", 3).is_empty());
+    }
+
+    #[test]
+    fn sensitivity_line_reads_well() {
+        let p = crate::app::SensitivityPreview {
+            series_id: "s".into(),
+            proposed: 0.6,
+            current: 0.5,
+            fires_proposed: 4,
+            fires_current: 1,
+            span_secs: 72 * 3600,
+        };
+        assert_eq!(
+            sensitivity_lines(&p)[0],
+            "sensitivity 0.6 (now 0.5): would have fired 4 times over the last 72 h (now 1)"
+        );
+        let p = crate::app::SensitivityPreview {
+            fires_proposed: 1,
+            span_secs: 1800,
+            ..p
+        };
+        assert!(sensitivity_lines(&p)[0].contains("fired once over the last 30 min"));
+    }
 
     #[test]
     fn split_fits_total() {
