@@ -9,15 +9,9 @@ use anyhow::bail;
 
 use crate::analysis::anomaly::detect::detect_scores;
 
-/// Sensitivity used when none is given.
-pub const DEFAULT_SENSITIVITY: f64 = 0.5;
-
-/// Applies a sensitivity in [0, 1] to a score: 0.5 leaves it unchanged, higher raises every
-/// score (more points reach a fixed threshold), lower lowers them. Order is preserved.
-pub fn apply_sensitivity(score: f64, sensitivity: f64) -> f64 {
-    let exponent = 4f64.powf(DEFAULT_SENSITIVITY - sensitivity);
-    score.clamp(0.0, 1.0).powf(exponent)
-}
+/// Sensitivity used when none is given, and the mapping of a sensitivity onto scores: the
+/// same as the TUI's backtest uses (`analysis::anomaly`).
+pub use crate::analysis::anomaly::{apply_sensitivity, DEFAULT_SENSITIVITY};
 
 /// Checks a `--sensitivity` value.
 pub fn check_sensitivity(s: f64) -> anyhow::Result<f64> {
