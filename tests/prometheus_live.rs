@@ -113,6 +113,23 @@ async fn live_prometheus() {
         assert!(close(*v, disk(i)), "at {ts}: {v} != {}", disk(i));
     }
 
+    // Series, label names and label values over the backfilled history.
+    let found = client
+        .series(&["demo_disk_used_percent", "demo_queue_depth"], first, last)
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = found.iter().map(|l| l["__name__"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["demo_disk_used_percent", "demo_queue_depth"]);
+    assert!(found.iter().all(|l| l["instance"] == "node-1"), "{found:?}");
+    assert!(client.series(&[], first, last).await.is_err());
+    let labels = client.labels().await.unwrap();
+    assert!(labels.iter().any(|l| l == "instance"), "{labels:?}");
+    let values = client.label_values("__name__").await.unwrap();
+    assert!(values.iter().any(|v| v == "demo_queue_depth"), "{values:?}");
+    let bad = client.label_values("../../admin").await.unwrap_err();
+    assert!(bad.to_string().contains("not a valid label name"), "{bad}");
+
     // A start off the minute: evaluation times follow the start, values the latest sample.
     let series = client
         .query_range("demo_disk_used_percent", start + 30, start + 150, 60)

@@ -24,6 +24,8 @@ pub const QUERY_PATH: &str = "/api/v1/query";
 pub const BUILDINFO_PATH: &str = "/api/v1/status/buildinfo";
 pub const ALERTS_PATH: &str = "/api/v1/alerts";
 pub const RULES_PATH: &str = "/api/v1/rules";
+pub const SERIES_PATH: &str = "/api/v1/series";
+pub const LABELS_PATH: &str = "/api/v1/labels";
 
 /// One alerting rule as `/api/v1/rules?type=alert` lists it.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +215,57 @@ impl PrometheusClient {
                 ),
             }),
         }
+    }
+
+    /// Label sets of the series matching any of `matchers` (series selectors) in `[start, end]`
+    /// (unix seconds), as `/api/v1/series` answers.
+    pub async fn series(
+        &self,
+        matchers: &[&str],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Labels>, SourceError> {
+        if matchers.is_empty() {
+            return Err(SourceError::Query {
+                kind: KIND,
+                detail: "series needs at least one selector, e.g. up{job=\"api\"}".to_owned(),
+            });
+        }
+        let mut params: Vec<(&str, String)> = matchers
+            .iter()
+            .map(|m| ("match[]", (*m).to_owned()))
+            .collect();
+        params.push(("start", start.to_string()));
+        params.push(("end", end.to_string()));
+        let data = self.get_data(SERIES_PATH, &params).await?;
+        serde_json::from_value(data)
+            .map_err(|e| bad(SERIES_PATH, format!("invalid series list: {e}")))
+    }
+
+    /// All label names (`/api/v1/labels`).
+    pub async fn labels(&self) -> Result<Vec<String>, SourceError> {
+        let data = self.get_data(LABELS_PATH, &[]).await?;
+        serde_json::from_value(data)
+            .map_err(|e| bad(LABELS_PATH, format!("invalid label names: {e}")))
+    }
+
+    /// The values of one label (`/api/v1/label/NAME/values`). The name must be a valid
+    /// Prometheus label name, so it cannot change the request path.
+    pub async fn label_values(&self, name: &str) -> Result<Vec<String>, SourceError> {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(SourceError::Query {
+                kind: KIND,
+                detail: format!("{name:?} is not a valid label name"),
+            });
+        }
+        let path = format!("/api/v1/label/{name}/values");
+        let data = self.get_data(&path, &[]).await?;
+        serde_json::from_value(data).map_err(|e| bad(&path, format!("invalid label values: {e}")))
     }
 
     /// The server's version (`/api/v1/status/buildinfo`); empty when it does not say.
