@@ -188,12 +188,7 @@ impl LokiClient {
 
     /// The values of one label. The name must be a valid Loki label name.
     pub async fn label_values(&self, name: &str) -> Result<Vec<String>, SourceError> {
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !super::is_label_name(name) {
             return Err(SourceError::Query {
                 kind: KIND,
                 detail: format!("{name:?} is not a valid label name"),

@@ -153,3 +153,12 @@ impl SourceError {
         }
     }
 }
+
+/// Whether `name` is a valid Prometheus/Loki label name (`[a-zA-Z_][a-zA-Z0-9_]*`), so it can be
+/// put into a request path (`/label/NAME/values`) without changing the path.
+pub fn is_label_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
