@@ -59,23 +59,16 @@ fn by_metric(series: &[Series]) -> BTreeMap<&str, Vec<&Series>> {
     families
 }
 
-/// `{a="x",b="y"}` without `__name__`, values escaped; empty when there are no labels.
+/// `{a="x",b="y"}` without `__name__`, values escaped as in a series id; empty when there
+/// are no labels.
 fn label_text(labels: &Labels) -> String {
-    let parts: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| {
-            let v = v
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\n', "\\n");
-            format!("{k}=\"{v}\"")
-        })
-        .collect();
-    if parts.is_empty() {
+    let mut rest = labels.clone();
+    rest.remove("__name__");
+    let text = crate::domain::series::series_id(&rest);
+    if text == "{}" {
         String::new()
     } else {
-        format!("{{{}}}", parts.join(","))
+        text
     }
 }
 

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::scan::{round3, rounded_evidence};
 use crate::analysis::correlate::{build_incidents, IncidentInput};
 use crate::analysis::similarity::{self, SeenBefore};
 use crate::domain::alert::WireAlert;
@@ -332,10 +333,6 @@ struct JsonCandidate<'a> {
     evidence: Vec<Evidence>,
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
 /// The documented JSON contract.
 pub fn to_json(c: &Correlation) -> serde_json::Result<String> {
     let out = JsonOut {
@@ -382,14 +379,7 @@ pub fn to_json(c: &Correlation) -> serde_json::Result<String> {
                         service: &c.service,
                         alert: c.alert.as_deref(),
                         confidence: round3(c.confidence),
-                        evidence: c
-                            .evidence
-                            .iter()
-                            .map(|e| Evidence {
-                                weight: round3(e.weight),
-                                ..e.clone()
-                            })
-                            .collect(),
+                        evidence: rounded_evidence(&c.evidence),
                     })
                     .collect(),
             })

@@ -78,14 +78,7 @@ impl From<&Incident> for ScanIncident {
                 alert: c.alert.clone(),
                 service: c.service.clone(),
                 confidence: round3(c.confidence),
-                evidence: c
-                    .evidence
-                    .iter()
-                    .map(|e| Evidence {
-                        weight: round3(e.weight),
-                        ..e.clone()
-                    })
-                    .collect(),
+                evidence: rounded_evidence(&c.evidence),
             }),
             runbooks: i
                 .runbooks
@@ -102,8 +95,20 @@ impl From<&Incident> for ScanIncident {
     }
 }
 
-fn round3(x: f64) -> f64 {
+/// `x` to three decimals, as the JSON outputs print scores and weights.
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// Cause evidence with its weights rounded for JSON output.
+pub(crate) fn rounded_evidence(evidence: &[Evidence]) -> Vec<Evidence> {
+    evidence
+        .iter()
+        .map(|e| Evidence {
+            weight: round3(e.weight),
+            ..e.clone()
+        })
+        .collect()
 }
 
 pub fn to_json(analysis: &Analysis) -> serde_json::Result<String> {

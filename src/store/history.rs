@@ -7,21 +7,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::redact::Redactor;
+use super::rows::sql_error as sql;
 use super::StoreError;
 use crate::domain::{AlertEvent, HistoryState, Labels, Severity};
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn sql(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError {
-    let path = path.to_path_buf();
-    let what = what.to_string();
-    move |source| StoreError::Sqlite {
-        path: path.clone(),
-        what: what.clone(),
-        source,
-    }
 }
 
 /// Appends `events` in one transaction (label values and notes redacted). A state change equal

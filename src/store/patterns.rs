@@ -11,14 +11,9 @@ use std::path::Path;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::redact::Redactor;
+use super::rows::sql_error as sql;
 use super::StoreError;
 use crate::analysis::patterns::ids::{KnownPattern, PatternIds};
-
-fn sql(path: &Path, what: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    let path = path.to_path_buf();
-    let what = what.to_string();
-    move |source| StoreError::Sqlite { path, what, source }
-}
 
 /// Replaces the stored pattern ids with `ids`.
 pub(super) fn save(

@@ -184,7 +184,7 @@ impl RawRow {
     }
 }
 
-fn sql_error(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(super) fn sql_error(path: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
     let what = what.to_string();
     move |source| StoreError::Sqlite {

@@ -6,17 +6,9 @@ use std::path::Path;
 use chrono::{SecondsFormat, Utc};
 use rusqlite::{params, Connection};
 
+use super::rows::sql_error as sql;
 use super::StoreError;
 use crate::analysis::corrections::{GroupingRule, RuleKind};
-
-fn sql(path: &Path, what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    let path = path.to_path_buf();
-    move |source| StoreError::Sqlite {
-        path: path.clone(),
-        what: what.to_string(),
-        source,
-    }
-}
 
 /// Stores `rule`, made by `operator`.
 pub fn add(
