@@ -55,11 +55,13 @@ impl EffectRunner {
                     let analysis = Box::new(analyze_reading_runbooks(*snapshot));
                     let patterns = analysis.patterns.clone();
                     let incidents = analysis.incidents.clone();
+                    // Saved before the result is shown, so ids of what is on screen are stored
+                    // even if pagerpilot quits right after.
+                    remember_patterns(&store, &ids, &patterns, now_ns);
                     let _ = tx.send(Msg::Analyzed {
                         generation,
                         analysis,
                     });
-                    remember_patterns(&store, &ids, &patterns, now_ns);
                     if let Some(seen) = seen_before(&store, &incidents, now) {
                         let _ = tx.send(Msg::SeenBefore { generation, seen });
                     }
