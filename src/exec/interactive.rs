@@ -9,8 +9,11 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use nix::unistd::{getpgrp, tcgetpgrp, tcsetpgrp, Pid};
+use std::os::fd::BorrowedFd;
+use std::os::unix::process::CommandExt;
+
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::{getpgrp, setpgid, tcgetpgrp, tcsetpgrp, Pid};
 
 use super::group::{Group, GroupGuard, KILL_GRACE, POLL_INTERVAL};
 use super::{command_head, configure, io_error, output, validate, ExecError, ExecOutcome};
@@ -22,6 +25,16 @@ pub fn run_interactive(req: &ExecRequest) -> Result<ExecOutcome, ExecError> {
     validate(req)?;
     let mut cmd = std::process::Command::new(SHELL);
     configure(&mut cmd, req);
+    let owner = Owner::of_terminal();
+    if owner.is_some() {
+        // The step takes the terminal itself before it execs, so even a step that reads at once
+        // finds it its own (the parent's hand-over below may come later under load, and a
+        // background read fails outright where SIGTTIN is ignored, as in tmux panes).
+        // SAFETY: the closure only makes async-signal-safe system calls and allocates nothing.
+        unsafe {
+            cmd.pre_exec(take_terminal_in_child);
+        }
+    }
 
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
@@ -37,7 +50,7 @@ pub fn run_interactive(req: &ExecRequest) -> Result<ExecOutcome, ExecError> {
         ));
     };
     let mut guard = GroupGuard::new(group);
-    let terminal = Foreground::hand_to(group);
+    let terminal = owner.and_then(|owner| Foreground::hand_to(owner, group));
 
     let deadline = started.checked_add(req.timeout);
     let mut status = wait_until(&mut child, deadline, || true)
@@ -100,6 +113,47 @@ fn wait_until(
     }
 }
 
+/// Runs in the forked child, before `exec`: makes the child's own process group the terminal's
+/// foreground group and gives SIGTTIN and SIGTTOU their default actions back (an ignored SIGTTIN
+/// makes a background read fail with EIO instead of waiting). Failures are left to the parent's
+/// hand-over, which does the same from outside.
+fn take_terminal_in_child() -> std::io::Result<()> {
+    let own = Pid::from_raw(0);
+    let _ = setpgid(own, own);
+    // SAFETY: fd 0 is open for the lifetime of the child (it is the inherited terminal).
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    let mut ttou = SigSet::empty();
+    ttou.add(Signal::SIGTTOU);
+    let mut old = SigSet::empty();
+    if sigprocmask(SigmaskHow::SIG_BLOCK, Some(&ttou), Some(&mut old)).is_ok() {
+        let _ = tcsetpgrp(stdin, getpgrp());
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    }
+    for sig in [Signal::SIGTTIN, Signal::SIGTTOU] {
+        // SAFETY: resetting to the default action installs no handler.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    Ok(())
+}
+
+/// The terminal on stdin, when its foreground group is ours (so it is ours to hand over).
+struct Owner {
+    stdin: std::io::Stdin,
+    previous: Pid,
+}
+
+impl Owner {
+    fn of_terminal() -> Option<Owner> {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return None;
+        }
+        let previous = tcgetpgrp(stdin.as_fd()).ok()?;
+        // Not in the foreground ourselves: not ours to give.
+        (previous == getpgrp()).then_some(Owner { stdin, previous })
+    }
+}
+
 /// The step's process group as the terminal's foreground group, handed back on drop.
 struct Foreground {
     stdin: std::io::Stdin,
@@ -107,25 +161,18 @@ struct Foreground {
 }
 
 impl Foreground {
-    /// Hands the terminal on stdin to `group`, if stdin is a terminal whose foreground group is
-    /// ours. Returns `None` (and leaves everything as it was) otherwise.
-    fn hand_to(group: Group) -> Option<Foreground> {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return None;
-        }
-        let previous = tcgetpgrp(stdin.as_fd()).ok()?;
-        if previous != getpgrp() {
-            return None; // we are not in the foreground ourselves: not ours to give
-        }
-        if let Err(err) = tcsetpgrp(stdin.as_fd(), group.pgid()) {
-            tracing::warn!(%err, "could not hand the terminal to the step");
-            return None;
+    /// Hands the terminal to `group` (again, if the child already took it: harmless).
+    fn hand_to(owner: Owner, group: Group) -> Option<Foreground> {
+        let Owner { stdin, previous } = owner;
+        let foreground = Foreground { stdin, previous };
+        if let Err(err) = tcsetpgrp(foreground.stdin.as_fd(), group.pgid()) {
+            // The child may have taken it and already exited; the drop takes it back either way.
+            tracing::debug!(%err, "could not hand the terminal to the step");
         }
         // If the step touched the terminal before it was its own, it was stopped (SIGTTIN or
         // SIGTTOU); let it go on now that it may.
         group.signal(Signal::SIGCONT);
-        Some(Foreground { stdin, previous })
+        Some(foreground)
     }
 }
 
