@@ -48,7 +48,7 @@ pub use topology::{inferred_edges, Topology};
 use super::flap::{flap_status, FlapStatus};
 use super::{cause, rank, PatternSummary, SeriesAnomaly, Transition};
 use crate::domain::incident::incident_id;
-use crate::domain::{Alert, AlertState, CauseCandidate, Edge, Incident, Member, Series, Severity};
+use crate::domain::{Alert, CauseCandidate, Edge, Incident, Member, Series, Severity};
 
 /// Two related alerts belong together when their starts are at most this far apart.
 pub const LINK_WINDOW_SECS: i64 = 30 * 60;
@@ -188,7 +188,7 @@ fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<N
     let mut alerts: Vec<&Alert> = input
         .alerts
         .iter()
-        .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Suppressed))
+        .filter(|a| a.state.is_active())
         .collect();
     alerts.sort_by(|a, b| {
         (&a.fingerprint, a.starts_at, &a.labels).cmp(&(&b.fingerprint, b.starts_at, &b.labels))
