@@ -102,7 +102,8 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Rank services by how far their metrics moved from a normal period (CSV in, ranking out).
     Rca(RcaArgs),
-    /// Group alerts (Alertmanager /api/v2/alerts JSON) into ranked incidents with likely causes.
+    /// Group alerts (Alertmanager /api/v2/alerts JSON) into ranked incidents with likely causes;
+    /// with `--db`, stored merge/split corrections and "seen before?" apply.
     Correlate(CorrelateArgs),
     /// Show stored alert state changes (firing, resolved, silenced, inhibited, acknowledged).
     History(HistoryArgs),

@@ -236,7 +236,8 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
         }
         Some(Command::Correlate(args)) => {
             let at = cli.common.at.is_some().then_some(now);
-            let mut result = correlate::run(&args.input, args.topology.as_deref(), at)?;
+            let rules = read_rules(&db)?;
+            let mut result = correlate::run(&args.input, args.topology.as_deref(), at, &rules)?;
             correlate::add_history(&mut result, &db)?;
             let text = match args.format {
                 CorrelateFormat::Json => correlate::to_json(&result)? + "\n",

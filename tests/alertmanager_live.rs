@@ -125,7 +125,7 @@ async fn live_alertmanager() {
         )
         .await
         .unwrap();
-    let alerts = wait_state(&client, "HighLatency", AlertState::Suppressed).await;
+    let alerts = wait_state(&client, "HighLatency", AlertState::Silenced).await;
     assert_eq!(
         find(&alerts, "DiskFilling").map(|a| a.state),
         Some(AlertState::Firing)

@@ -389,3 +389,95 @@ fn seen_before_comes_from_the_alert_history_database() {
     assert!(out["incidents"][0]["seen_before"].is_null());
     assert!(!fresh.db().exists());
 }
+
+#[test]
+fn stored_merge_and_split_rules_from_db_regroup_the_alerts() {
+    use pagerpilot::analysis::corrections::{GroupingRule, RuleKind};
+    let env = Env::new();
+    let db = env.db();
+    let store = pagerpilot::store::Store::open(&db).expect("open");
+    let h = store.handle();
+    let rule = |kind, a: &str, b: &str| GroupingRule {
+        kind,
+        a: a.into(),
+        b: b.into(),
+    };
+    // Join the unrelated disk alert to the cascade, and take the web alert out of it.
+    h.add_grouping_rule(
+        rule(
+            RuleKind::Merge,
+            "DiskFillingUp@search",
+            "PaymentsDbPoolSaturated@payments-db",
+        ),
+        "alice",
+    )
+    .expect("add merge");
+    h.add_grouping_rule(
+        rule(
+            RuleKind::Split,
+            "WebErrorRate@web",
+            "PaymentsDbPoolSaturated@payments-db",
+        ),
+        "alice",
+    )
+    .expect("add split");
+    store.close().expect("close");
+    let input = write(&env, "alerts.json", &alerts().to_string());
+    let topo = write(&env, "topology.toml", TOPOLOGY);
+    let out = env.ok(&[
+        "correlate",
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--topology",
+        topo.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let incidents = v["incidents"].as_array().expect("incidents");
+    let mut groups: Vec<Vec<&str>> = incidents
+        .iter()
+        .map(|i| {
+            let mut m = members(i);
+            m.sort_unstable();
+            m
+        })
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        vec![
+            vec![
+                "CheckoutLatencyHigh",
+                "DiskFillingUp",
+                "PaymentsDbPoolSaturated"
+            ],
+            vec!["WebErrorRate"],
+        ],
+        "{v:#}"
+    );
+    let reason_of = |name: &str| -> String {
+        incidents
+            .iter()
+            .flat_map(|i| i["members"].as_array().expect("members"))
+            .find(|m| m["alertname"] == name)
+            .and_then(|m| m["reason"].as_str())
+            .expect("member reason")
+            .to_string()
+    };
+    assert!(
+        reason_of("DiskFillingUp").contains("merged by your rule"),
+        "{}",
+        reason_of("DiskFillingUp")
+    );
+    assert!(
+        reason_of("WebErrorRate").contains("split out by your rule"),
+        "{}",
+        reason_of("WebErrorRate")
+    );
+    // Without the database the same input keeps its usual grouping.
+    let plain = correlate_json(&Env::new(), &alerts().to_string(), Some(TOPOLOGY));
+    assert_eq!(plain["incident_count"], 2);
+}

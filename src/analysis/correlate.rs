@@ -37,18 +37,21 @@
 //! Each group then gets its likely cause ([`super::cause`]), a title, key series and a rank
 //! ([`super::rank`]).
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
+mod fasthash;
 mod topology;
+
+use fasthash::FastMap as HashMap;
 
 pub use topology::{inferred_edges, Topology};
 
 use super::flap::{flap_status, FlapStatus};
 use super::{cause, rank, PatternSummary, SeriesAnomaly, Transition};
 use crate::domain::incident::incident_id;
-use crate::domain::{Alert, AlertState, CauseCandidate, Edge, Incident, Member, Series, Severity};
+use crate::domain::{Alert, CauseCandidate, Edge, Incident, Member, Series, Severity};
 
 /// Two related alerts belong together when their starts are at most this far apart.
 pub const LINK_WINDOW_SECS: i64 = 30 * 60;
@@ -188,7 +191,7 @@ fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<N
     let mut alerts: Vec<&Alert> = input
         .alerts
         .iter()
-        .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Suppressed))
+        .filter(|a| a.state.is_active())
         .collect();
     alerts.sort_by(|a, b| {
         (&a.fingerprint, a.starts_at, &a.labels).cmp(&(&b.fingerprint, b.starts_at, &b.labels))
@@ -209,7 +212,7 @@ fn active_nodes<'a>(input: &IncidentInput<'a>, index: &SeriesIndex<'a>) -> Vec<N
         })
         .collect();
     let watched = |svc: &str| index.by_service.contains_key(svc);
-    let mut changes: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut changes: HashMap<&str, Vec<i64>> = HashMap::default();
     for t in input.transitions {
         changes
             .entry(t.fingerprint.as_str())
@@ -296,7 +299,7 @@ impl<'a> SeriesIndex<'a> {
 
     fn build(series: &'a [Series], anomalies: Option<&'a BTreeMap<String, SeriesAnomaly>>) -> Self {
         let mut by_service: HashMap<&'a str, Vec<(&'a Series, Option<&'a SeriesAnomaly>)>> =
-            HashMap::new();
+            HashMap::default();
         for s in series {
             if let Some(svc) = s.service() {
                 let a = anomalies.and_then(|m| m.get(&s.id));
@@ -448,7 +451,7 @@ fn related_services(ids: &HashMap<&str, u32>, topo: &Topology) -> Vec<Vec<(u32, 
 fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
     let n = nodes.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut ids: HashMap<&str, u32> = HashMap::default();
     let svc: Vec<Option<u32>> = nodes
         .iter()
         .map(|x| {
@@ -507,7 +510,7 @@ fn group(nodes: &[Node<'_>], topo: &Topology) -> Vec<Vec<usize>> {
     // its own service and of each service it calls directly, up to SLOW_LINK_SECS apart (a
     // fault travels to callers, slowly). Shared services with many callers are left out: over
     // two hours, one of their callers having an unrelated problem is too likely.
-    let mut latest: HashMap<&str, usize> = HashMap::new();
+    let mut latest: HashMap<&str, usize> = HashMap::default();
     for j in 0..n {
         let node = &nodes[j];
         let (Some(s), true, false) = (node.service, node.backed, node.flapping()) else {

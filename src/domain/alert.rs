@@ -51,9 +51,21 @@ impl Severity {
 pub enum AlertState {
     /// `active` in Alertmanager's words.
     Firing,
-    /// Silenced or inhibited.
+    /// Suppressed without naming a silence or an inhibiting alert (old stored data, other
+    /// Alertmanager-compatible servers).
     Suppressed,
+    /// Suppressed by a silence (`status.silencedBy` is not empty).
+    Silenced,
+    /// Suppressed by another alert through an inhibit rule (`status.inhibitedBy`), no silence.
+    Inhibited,
     Resolved,
+}
+
+impl AlertState {
+    /// Firing, or suppressed in any way (silenced, inhibited): the alert's problem is still on.
+    pub fn is_active(self) -> bool {
+        self != AlertState::Resolved
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,7 +178,18 @@ impl WireAlert {
             .unwrap_or_else(|| fingerprint(&self.labels));
         let status = self.status.as_ref().map(|s| s.state.as_str());
         let ended = self.ends_at.filter(|e| *e <= now && e.timestamp() > 0);
+        let silenced = self
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.silenced_by.is_empty());
+        let inhibited = self
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.inhibited_by.is_empty());
         let state = match (status, ended) {
+            // A silence is the engineer's own decision: it names the state when both apply.
+            (Some("suppressed"), _) if silenced => AlertState::Silenced,
+            (Some("suppressed"), _) if inhibited => AlertState::Inhibited,
             (Some("suppressed"), _) => AlertState::Suppressed,
             (Some("unprocessed") | Some("active"), None) | (None, None) => AlertState::Firing,
             _ => AlertState::Resolved,
@@ -189,7 +212,7 @@ impl WireAlert {
     pub fn from_alert(alert: &Alert) -> Self {
         let state = match alert.state {
             AlertState::Firing => "active",
-            AlertState::Suppressed => "suppressed",
+            AlertState::Suppressed | AlertState::Silenced | AlertState::Inhibited => "suppressed",
             AlertState::Resolved => "resolved",
         };
         WireAlert {
@@ -215,7 +238,8 @@ impl WireAlert {
 pub enum HistoryState {
     Firing,
     Resolved,
-    /// Silenced or inhibited (the domain alert does not tell the two apart).
+    /// Silenced or inhibited, not told apart (rows stored before the two were, or a server
+    /// that names neither a silence nor an inhibiting alert).
     Suppressed,
     Silenced,
     Inhibited,
@@ -254,6 +278,8 @@ impl From<AlertState> for HistoryState {
             AlertState::Firing => HistoryState::Firing,
             AlertState::Resolved => HistoryState::Resolved,
             AlertState::Suppressed => HistoryState::Suppressed,
+            AlertState::Silenced => HistoryState::Silenced,
+            AlertState::Inhibited => HistoryState::Inhibited,
         }
     }
 }
@@ -314,8 +340,56 @@ mod tests {
             "status":{"state":"suppressed","silencedBy":["abc"],"inhibitedBy":[]}}"#;
         let wire: WireAlert = serde_json::from_str(json).expect("valid test json");
         let alert = wire.into_alert(now);
-        assert_eq!(alert.state, AlertState::Suppressed);
+        assert_eq!(alert.state, AlertState::Silenced);
         assert_eq!(alert.severity(), Severity::Critical);
         assert_eq!(alert.fingerprint.len(), 16);
+    }
+
+    #[test]
+    fn silenced_and_inhibited_are_told_apart_and_stored_apart() {
+        let now = Utc::now();
+        let state = |status: &str| {
+            let json = format!(
+                r#"{{"labels":{{"alertname":"X"}},"startsAt":"2024-01-01T00:00:00Z",
+                "endsAt":"2099-01-01T00:00:00Z","status":{status}}}"#
+            );
+            let wire: WireAlert = serde_json::from_str(&json).expect("valid test json");
+            wire.into_alert(now).state
+        };
+        let cases = [
+            (
+                r#"{"state":"suppressed","silencedBy":["s1"],"inhibitedBy":[]}"#,
+                AlertState::Silenced,
+                "silenced",
+            ),
+            (
+                r#"{"state":"suppressed","silencedBy":[],"inhibitedBy":["fp1"]}"#,
+                AlertState::Inhibited,
+                "inhibited",
+            ),
+            (
+                r#"{"state":"suppressed","silencedBy":["s1"],"inhibitedBy":["fp1"]}"#,
+                AlertState::Silenced,
+                "silenced",
+            ),
+            (
+                r#"{"state":"suppressed"}"#,
+                AlertState::Suppressed,
+                "suppressed",
+            ),
+            (
+                r#"{"state":"active","silencedBy":[],"inhibitedBy":[]}"#,
+                AlertState::Firing,
+                "firing",
+            ),
+        ];
+        for (status, want, stored) in cases {
+            let got = state(status);
+            assert_eq!(got, want, "{status}");
+            assert!(got.is_active(), "{status}");
+            assert_eq!(HistoryState::from(got).as_str(), stored, "{status}");
+            // What is stored reads back as the same state (old `suppressed` rows included).
+            assert_eq!(HistoryState::parse(stored), Some(HistoryState::from(got)));
+        }
     }
 }

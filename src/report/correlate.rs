@@ -10,7 +10,9 @@
 //! * "now" is `--at` when given, else the latest `startsAt`/`updatedAt` in the file, so the output
 //!   of one file does not change with the wall clock;
 //! * the topology file is TOML with `[[topology]]` tables of `from` and `to` (`from` depends on
-//!   `to`), the same shape as a context's `topology` in the config file.
+//!   `to`), the same shape as a context's `topology` in the config file;
+//! * with `--db FILE`, the engineer's stored grouping corrections (merge/split rules, as `scan`
+//!   applies them) regroup the alerts, and "seen before?" comes from the stored alert history.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::scan::{round3, rounded_evidence};
-use crate::analysis::correlate::{build_incidents, IncidentInput};
+use crate::analysis::corrections::GroupingRule;
+use crate::analysis::correlate::{build_incidents_with_rules, IncidentInput};
 use crate::analysis::similarity::{self, SeenBefore};
 use crate::domain::alert::WireAlert;
 use crate::domain::{Alert, Edge, Evidence, Incident};
@@ -216,11 +219,13 @@ impl Correlation {
     }
 }
 
-/// Groups, ranks and explains. `now` defaults to [`file_now`].
+/// Groups, ranks and explains. `now` defaults to [`file_now`]. The engineer's stored grouping
+/// corrections `rules` (oldest first) are applied as `scan` does.
 pub fn correlate(
     wire: Vec<WireAlert>,
     topology: &[Edge],
     now: Option<DateTime<Utc>>,
+    rules: &[GroupingRule],
 ) -> Correlation {
     let now = now
         .or_else(|| file_now(&wire))
@@ -235,15 +240,18 @@ pub fn correlate(
     active.sort_unstable();
     active.dedup();
     let anomalies = BTreeMap::new();
-    let incidents = build_incidents(&IncidentInput {
-        now,
-        alerts: &alerts,
-        transitions: &[],
-        series: &[],
-        anomalies: &anomalies,
-        patterns: &[],
-        topology,
-    });
+    let incidents = build_incidents_with_rules(
+        &IncidentInput {
+            now,
+            alerts: &alerts,
+            transitions: &[],
+            series: &[],
+            anomalies: &anomalies,
+            patterns: &[],
+            topology,
+        },
+        rules,
+    );
     Correlation {
         now,
         alerts: total,
@@ -258,13 +266,14 @@ pub fn run(
     input: &Path,
     topology: Option<&Path>,
     now: Option<DateTime<Utc>>,
+    rules: &[GroupingRule],
 ) -> Result<Correlation, CorrelateInputError> {
     let wire = read_alerts(input)?;
     let edges = match topology {
         Some(p) => read_topology(p)?,
         None => Vec::new(),
     };
-    Ok(correlate(wire, &edges, now))
+    Ok(correlate(wire, &edges, now, rules))
 }
 
 /// Adds "seen before?" from the alert history in `db` (when the file exists; it is never

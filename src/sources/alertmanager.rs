@@ -3,7 +3,9 @@
 //! (`DELETE /api/v2/silence/{id}`).
 //!
 //! Alerts decode through the shared [`WireAlert`] type, so `status.state` maps the same way as
-//! everywhere else: `active` → firing, `suppressed` (silenced or inhibited) → suppressed.
+//! everywhere else: `active` → firing, `suppressed` → silenced when
+//! `status.silencedBy` names a silence, else inhibited when `status.inhibitedBy` names an alert
+//! (else suppressed).
 
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! The service dependency graph used for grouping and cause analysis.
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::fasthash::FastMap as HashMap;
 
 use crate::domain::{Alert, Edge};
 
