@@ -118,9 +118,11 @@ impl World {
             buckets: vec![0, 10],
             bucket_secs: 60,
             first_seen_ns: 0,
+            last_seen_ns: 0,
             is_new,
             is_surge,
             surge_ratio: if is_surge { 10.0 } else { 1.0 },
+            change: None,
             examples: Vec::new(),
         });
     }

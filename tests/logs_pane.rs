@@ -5,9 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+use pagerpilot::analysis::Snapshot;
 use pagerpilot::app::update::update;
 use pagerpilot::app::{App, Msg, Screen, View, LIST_LOGLINES, LIST_PATTERNS};
-use pagerpilot::domain::{LogEntry, LogStream};
+use pagerpilot::domain::{Alert, AlertState, LogEntry, LogStream};
 use pagerpilot::ui::fixture::{now, sample_app};
 use pagerpilot::ui::theme::{Role, Theme};
 use pagerpilot::ui::view;
@@ -145,42 +146,125 @@ fn a_pattern_gone_from_the_analysis_says_so() {
 }
 
 #[test]
-fn a_steady_pattern_that_stopped_joins_the_incident_timeline() {
-    let mut app = sample_app();
-    let Some(analysis) = app.analysis.as_mut() else {
-        panic!("fixture has an analysis");
+fn a_heartbeat_that_stopped_joins_the_timeline_and_the_cause_evidence() {
+    // Two hours of payments-db logs: a request line every minute, and a heartbeat every
+    // minute that stopped 12 minutes before an alert analysis at `now`.
+    let now = now();
+    let now_ns = now.timestamp_nanos_opt().unwrap_or(0);
+    let min = 60_000_000_000i64;
+    let mut entries = Vec::new();
+    for m in 0..120 {
+        entries.push(LogEntry {
+            ts_ns: now_ns - m * min,
+            line: format!("query ok in {m} ms"),
+        });
+        if m >= 12 {
+            entries.push(LogEntry {
+                ts_ns: now_ns - m * min - 2_000_000_000,
+                line: format!("replication heartbeat seq={m} lag=0"),
+            });
+        }
+    }
+    let stopped_at =
+        chrono::TimeZone::timestamp_nanos(&chrono::Utc, now_ns - 12 * min - 2_000_000_000);
+    let alert = Alert {
+        fingerprint: "f1".into(),
+        labels: [
+            ("alertname".to_string(), "ReplicationBroken".to_string()),
+            ("service".to_string(), "payments-db".to_string()),
+            ("severity".to_string(), "critical".to_string()),
+        ]
+        .into(),
+        annotations: Default::default(),
+        starts_at: now - chrono::Duration::minutes(8),
+        ends_at: None,
+        state: AlertState::Firing,
+        generator_url: None,
     };
-    let incident = analysis.incidents[0].clone();
-    let service = incident.services[0].clone();
-    let p = &mut analysis.patterns[0];
-    p.service = Some(service.clone());
-    p.is_new = false;
-    p.is_surge = false;
-    // 50 intervals of about 6 lines, then 10 empty ones.
-    p.buckets = (0..60)
-        .map(|i| if i < 50 { 5 + (i % 3) } else { 0 })
-        .collect();
-    let template = p.template.clone();
-    let bucket_secs = p.bucket_secs;
-    let analysis = app.analysis.clone().unwrap_or_default();
-    let t = pagerpilot::report::timeline::build(&incident, &app.data.alerts, &[], &analysis, &[]);
+    let snapshot = Snapshot {
+        now,
+        alerts: vec![alert.clone()],
+        logs: vec![LogStream {
+            labels: [("service".to_string(), "payments-db".to_string())].into(),
+            entries,
+        }],
+        ..Default::default()
+    };
+    let analysis = pagerpilot::analysis::pipeline::analyze(&snapshot);
+    let beat = analysis
+        .patterns
+        .iter()
+        .find(|p| p.template.starts_with("replication heartbeat"))
+        .expect("heartbeat pattern");
+    assert!(beat.is_vanished(), "{beat:?}");
+    let incident = analysis
+        .incidents
+        .iter()
+        .find(|i| i.services.iter().any(|s| s == "payments-db"))
+        .expect("an incident on payments-db");
+    // Cause evidence, through the cause scorer.
+    let cause = incident.root_cause().expect("a cause");
+    assert_eq!(cause.service, "payments-db");
+    assert!(
+        cause.evidence.iter().any(
+            |e| e.text.starts_with("1 stopped, e.g. 'replication heartbeat")
+                && e.text.contains("last seen")
+                && e.weight > 0.0
+        ),
+        "{:?}",
+        cause.evidence
+    );
+    // The timeline (and so the export): dated at the heartbeat's last line.
+    let t = pagerpilot::report::timeline::build(incident, &snapshot.alerts, &[], &analysis, &[]);
     let stopped: Vec<_> = t
         .events
         .iter()
         .filter(|e| e.text.starts_with("log pattern stopped"))
         .collect();
     assert_eq!(stopped.len(), 1, "{:?}", t.events);
-    assert!(stopped[0].text.contains(&template) && stopped[0].text.contains(&service));
-    assert_eq!(
-        stopped[0].at,
-        analysis.generated_at - chrono::Duration::seconds(10 * bucket_secs)
+    assert!(stopped[0]
+        .text
+        .contains("payments-db: replication heartbeat"));
+    assert_eq!(stopped[0].at, stopped_at);
+    // The request line still flows: no event for it.
+    assert!(t.events.iter().all(|e| !e.text.contains("query ok")));
+
+    // The pattern list shows it dimmed with its last-seen time, the pane with its badge.
+    let mut app = sample_app();
+    if let Some(a) = app.analysis.as_mut() {
+        a.patterns.push(beat.clone());
+    }
+    app.view = View::Patterns;
+    app.screen = Screen::List(View::Patterns);
+    let theme = Theme::load("dark", None).expect("dark theme");
+    let t = draw(&app, 120, 30);
+    let buf = t.backend().buffer();
+    let shown = t.backend().to_string();
+    let row = (0..buf.area.height)
+        .find(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("replication heartbeat")
+        })
+        .expect("the stopped pattern is listed");
+    let line: String = (0..buf.area.width)
+        .map(|x| buf[(x, row)].symbol())
+        .collect();
+    assert!(
+        line.contains("VANISHED") && line.contains(&format!("@{}", stopped_at.format("%H:%M"))),
+        "{line}"
     );
-    // Still flowing: no such event.
-    let mut flowing = analysis.clone();
-    flowing.patterns[0].buckets = vec![6; 60];
-    let t = pagerpilot::report::timeline::build(&incident, &app.data.alerts, &[], &flowing, &[]);
-    assert!(t
-        .events
-        .iter()
-        .all(|e| !e.text.starts_with("log pattern stopped")));
+    let col = line.find("replication").unwrap_or(0) as u16;
+    assert_eq!(
+        buf[(col, row)].style().fg,
+        theme.style(Role::Muted).fg,
+        "dimmed"
+    );
+    assert!(shown.contains("VANISHED"));
+    app.screen = Screen::Logs {
+        pattern_id: beat.id.clone(),
+    };
+    let t = draw(&app, 120, 30);
+    insta::assert_snapshot!("logs_pane_vanished_120x30", t.backend());
 }

@@ -7,7 +7,7 @@
 //! | onset    | [`W_ONSET`] 0.35 | `1 / (1 + lag / 5 min)`, lag = its first signal (alert start or anomaly onset) minus the incident's first |
 //! | upstream | [`W_UPSTREAM`] 0.30 | share of the other affected services that (transitively) depend on it; ×0.25 if it itself depends on an affected service |
 //! | metrics  | [`W_METRIC`] 0.20 | max over its series of `max(peak_score, s / (s + 3))`, s = abs(deviation_sigma) |
-//! | logs     | [`W_LOGS`] 0.15 | `k / (k + 1)`, k = new patterns + ½ × surging (not new) patterns |
+//! | logs     | [`W_LOGS`] 0.15 | `k / (k + 1)`, k = new patterns + ½ × (surging + stopped) patterns, from `patterns::cause_evidence` |
 //!
 //! Onset order and the dependency direction together decide most cases: a caller's alert may fire
 //! a few minutes before the callee's (shorter `for:`, louder symptom), and the upstream term
@@ -180,7 +180,7 @@ fn collect<'a>(
             let patterns = input
                 .patterns
                 .iter()
-                .filter(|p| p.service.as_deref() == Some(service) && (p.is_new || p.is_surge))
+                .filter(|p| p.service.as_deref() == Some(service) && p.is_notable())
                 .collect();
             Signals {
                 service,
@@ -273,32 +273,8 @@ fn score(
         add(EvidenceKind::Fact, text, W_METRIC * value, &mut evidence);
     }
 
-    if !s.patterns.is_empty() {
-        let new = s.patterns.iter().filter(|p| p.is_new).count();
-        let surging = s.patterns.len() - new;
-        let k = new as f64 + 0.5 * surging as f64;
-        let mut parts = Vec::new();
-        if new > 0 {
-            parts.push(format!(
-                "{} new log pattern{}",
-                new,
-                if new == 1 { "" } else { "s" }
-            ));
-        }
-        if surging > 0 {
-            parts.push(format!("{surging} surging"));
-        }
-        let example = s
-            .patterns
-            .iter()
-            .max_by(|a, b| {
-                (a.is_new, a.count)
-                    .cmp(&(b.is_new, b.count))
-                    .then(b.id.cmp(&a.id))
-            })
-            .map(|p| short(&p.template, 60))
-            .unwrap_or_default();
-        let text = format!("{}, e.g. '{example}'", parts.join(", "));
+    // Log patterns (NEW / SURGE / VANISHED): text and k from patterns::cause_evidence.
+    if let Some((text, k)) = super::patterns::cause_evidence(&s.patterns) {
         add(
             EvidenceKind::Fact,
             text,
@@ -353,7 +329,7 @@ fn list(names: &[&str]) -> String {
     }
 }
 
-fn short(text: &str, max: usize) -> String {
+pub(crate) fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {

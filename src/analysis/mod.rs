@@ -85,14 +85,36 @@ pub struct PatternSummary {
     pub bucket_secs: i64,
     /// Unix nanoseconds of the first line seen.
     pub first_seen_ns: i64,
+    /// Unix nanoseconds of the last line seen.
+    #[serde(default)]
+    pub last_seen_ns: i64,
     /// Absent from the baseline window.
     pub is_new: bool,
     /// Rate now well above its baseline rate.
     pub is_surge: bool,
     /// Recent rate / baseline rate (baseline floored so new patterns stay finite).
     pub surge_ratio: f64,
+    /// NEW, SURGE or VANISHED, from `patterns::change` (`is_new` / `is_surge` mirror it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<PatternChange>,
     /// A few raw lines.
     pub examples: Vec<String>,
+}
+
+/// A log pattern's change (see `patterns::change`), dated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatternChange {
+    pub kind: patterns::change::ChangeKind,
+    /// Unix nanoseconds it dates from: NEW its first line, SURGE the start of its first
+    /// surging interval, VANISHED its last line.
+    pub at_ns: i64,
+    /// Lines in the interval that scored (VANISHED: 0).
+    pub count: u64,
+    /// Baseline lines per interval it was measured against.
+    pub expected: f64,
+    /// SURGE: `−log10` of the Poisson tail probability; VANISHED: expected lines missed;
+    /// NEW: lines since it appeared.
+    pub score: f64,
 }
 
 /// A change of state of one alert, as the app observed it across polls.

@@ -63,8 +63,8 @@ pub struct Timeline {
 }
 
 /// Collects every event of `incident`: member alerts firing (and resolving, from
-/// `transitions`), anomaly onsets of its key series, log patterns of its services first seen in
-/// the incident window, and the remediation rows recorded for it.
+/// `transitions`), anomaly onsets of its key series, log patterns of its services that are new, surging or
+/// stopped within the incident window, and the remediation rows recorded for it.
 pub fn build(
     incident: &Incident,
     alerts: &[Alert],
@@ -115,43 +115,20 @@ pub fn build(
         }
     }
     let window_start = incident.started_at - chrono::Duration::minutes(30);
+    // Log patterns of the incident's services that are new, surging or stopped (a heartbeat
+    // that went quiet), dated by patterns::change, within the incident window.
     for p in &analysis.patterns {
         let ours = p
             .service
             .as_deref()
             .is_some_and(|s| incident.services.iter().any(|x| x == s));
-        let first = Utc.timestamp_nanos(p.first_seen_ns);
-        if ours && (p.is_new || p.is_surge) && first >= window_start {
-            let badge = if p.is_new { "new" } else { "surging" };
-            events.push(TimelineEvent {
-                at: first,
-                kind: EventKind::LogPattern,
-                text: format!(
-                    "{badge} log pattern on {}: {} ({} line{})",
-                    p.service.as_deref().unwrap_or("-"),
-                    p.template,
-                    p.count,
-                    if p.count == 1 { "" } else { "s" }
-                ),
-            });
-        }
-        // A steady pattern of the incident's services that stopped (patterns::change).
-        let vanished = crate::analysis::patterns::change::detect(&p.buckets)
-            .filter(|c| c.kind == crate::analysis::patterns::change::ChangeKind::Vanished);
-        if let (true, Some(c)) = (ours, vanished) {
-            let empty = p.buckets.iter().rev().take_while(|&&b| b == 0).count() as i64;
-            let at = analysis.generated_at - chrono::Duration::seconds(empty * p.bucket_secs);
+        if let (true, Some((at_ns, text))) = (ours, crate::analysis::patterns::timeline_event(p)) {
+            let at = Utc.timestamp_nanos(at_ns);
             if at >= window_start {
                 events.push(TimelineEvent {
                     at,
                     kind: EventKind::LogPattern,
-                    text: format!(
-                        "log pattern stopped on {}: {} (was about {:.0} per {} s)",
-                        p.service.as_deref().unwrap_or("-"),
-                        p.template,
-                        c.expected,
-                        p.bucket_secs
-                    ),
+                    text,
                 });
             }
         }

@@ -261,9 +261,11 @@ mod tests {
             buckets: Vec::new(),
             bucket_secs: 60,
             first_seen_ns: first,
+            last_seen_ns: first,
             is_new: false,
             is_surge: false,
             surge_ratio: 1.0,
+            change: None,
             examples: Vec::new(),
         }
     }

@@ -40,44 +40,34 @@
 //!
 //! [`summarize`] mines each service separately (so identical text from two services stays two
 //! patterns) and describes each pattern relative to `now_ns`:
-//! * `buckets`: counts per minute over the last hour, oldest first; bucket `k` holds lines in
-//!   `(now − (60−k) min, now − (59−k) min]`, and lines stamped after `now_ns` land in the last;
-//! * baseline: lines older than [`BASELINE_CUTOFF_SECS`]; it exists only when the input
-//!   reaches at least [`MIN_BASELINE_SECS`] further back than the cutoff, otherwise nothing
-//!   is new or surging and `surge_ratio` is 1;
-//! * `is_new`: first seen within the last [`NEW_WINDOW_SECS`], in input that reaches at least
-//!   [`MIN_ABSENT_SECS`] further back without it (so an incident that began before the
-//!   baseline cutoff still shows its new messages as new); `is_surge`: at least [`MIN_SURGE_COUNT`] lines in
-//!   `(now − RECENT_SECS, now]` (or later) and a rate at least [`SURGE_RATIO`] × the baseline rate, which is
-//!   floored at half a line per baseline span so new patterns get a finite ratio;
+//! * per-minute counts over the last [`HISTORY`] intervals; interval `k` holds lines in
+//!   `(now − (H−k) min, now − (H−k−1) min]`, and lines stamped after `now_ns` land in the last.
+//!   `buckets` (for sparklines) are the last [`BUCKETS`] of them;
+//! * the intervals the loaded logs cover: those that start at or after the earliest line of
+//!   the input (a line limit or a short retention cuts the history; nothing before it is
+//!   treated as silence);
+//! * `change`: [`change::assess`] on the covered counts: NEW, SURGE (Poisson tail score
+//!   against a robust baseline rate) or VANISHED, with the time it dates from; a pattern with
+//!   lines older than the history is never NEW. `is_new` / `is_surge` mirror it, and
+//!   `surge_ratio` is the scored interval's count over its baseline rate (NEW: its busiest
+//!   interval over [`change::RATE_FLOOR`]; VANISHED: 0; otherwise 1);
 //! * `examples`: the latest [`MAX_EXAMPLES`] distinct lines, cut to 300 characters.
 //!
-//! Sorted new or surging first, then by count, then by id. Empty lines are skipped.
+//! Sorted NEW or SURGE first, then VANISHED, then the rest; each by count, then by id. Empty
+//! lines are skipped.
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
-use super::PatternSummary;
+use super::{PatternChange, PatternSummary};
 use crate::domain::LogStream;
+use change::ChangeKind;
 
-/// Width of one activity bucket.
+/// Width of one activity interval.
 pub const BUCKET_SECS: i64 = 60;
-/// Buckets kept (the last hour).
+/// Intervals shown as a sparkline (the last hour).
 pub const BUCKETS: usize = 60;
-/// Window for the "now" rate.
-pub const RECENT_SECS: i64 = 600;
-/// Lines older than this before `now` form the baseline.
-pub const BASELINE_CUTOFF_SECS: i64 = 1_800;
-/// Least baseline coverage needed to call anything new or surging.
-/// A pattern first seen this recently (and absent before, see the module docs) is new.
-pub const NEW_WINDOW_SECS: i64 = 3_600;
-/// How long the input must show a pattern absent before it can count as new.
-pub const MIN_ABSENT_SECS: i64 = 1_800;
-/// Input must reach this far back (before the cutoff, or before a new pattern) to judge.
-pub const MIN_BASELINE_SECS: i64 = 300;
-/// Recent rate over baseline rate that counts as a surge.
-pub const SURGE_RATIO: f64 = 5.0;
-/// Fewest recent lines for a surge.
-pub const MIN_SURGE_COUNT: u64 = 10;
+/// Intervals counted for change detection (two hours, the live log window).
+pub const HISTORY: usize = 120;
 /// Raw lines kept per pattern.
 pub const MAX_EXAMPLES: usize = 3;
 /// Least share of equal tokens for a line to join a template.
@@ -94,9 +84,10 @@ pub const MAX_CLUSTERS: usize = 20_000;
 const WILDCARD: &str = "<*>";
 const MAX_CORE_BYTES: usize = 64;
 const MAX_EXAMPLE_CHARS: usize = 300;
-const NS: i128 = 1_000_000_000;
+const WIDTH_NS: i128 = BUCKET_SECS as i128 * 1_000_000_000;
 
 pub mod change;
+mod events;
 pub mod ids;
 mod mask;
 mod miner;
@@ -104,6 +95,7 @@ pub mod score;
 #[cfg(test)]
 mod tests;
 
+pub use events::{cause_evidence, timeline_event};
 pub use mask::mask;
 pub use miner::{pattern_id, Miner, PatternRef};
 
@@ -112,9 +104,9 @@ pub use miner::{pattern_id, Miner, PatternRef};
 struct Activity {
     count: u64,
     first_seen_ns: i64,
-    baseline: u64,
-    recent: u64,
-    buckets: Vec<u64>,
+    last_seen_ns: i64,
+    /// Lines per interval over the last [`HISTORY`] intervals, oldest first.
+    history: Vec<u64>,
     /// (ts, line), latest first, distinct lines.
     examples: Vec<(i64, String)>,
 }
@@ -124,31 +116,24 @@ impl Default for Activity {
         Activity {
             count: 0,
             first_seen_ns: i64::MAX,
-            baseline: 0,
-            recent: 0,
-            buckets: vec![0; BUCKETS],
+            last_seen_ns: i64::MIN,
+            history: vec![0; HISTORY],
             examples: Vec::new(),
         }
     }
 }
 
 impl Activity {
-    fn add(&mut self, ts_ns: i64, line: &str, w: &Windows) {
+    fn add(&mut self, ts_ns: i64, line: &str, history_start: i128) {
         self.count += 1;
         self.first_seen_ns = self.first_seen_ns.min(ts_ns);
+        self.last_seen_ns = self.last_seen_ns.max(ts_ns);
         let ts = i128::from(ts_ns);
-        if ts < w.cutoff {
-            self.baseline += 1;
-        }
-        if ts > w.recent_from {
-            self.recent += 1;
-        }
-        if ts > w.bucket_start {
-            let width = i128::from(BUCKET_SECS) * NS;
-            let idx = ((ts - w.bucket_start - 1) / width).min(BUCKETS as i128 - 1);
+        if ts > history_start {
+            let idx = ((ts - history_start - 1) / WIDTH_NS).min(HISTORY as i128 - 1);
             if let Some(b) = usize::try_from(idx)
                 .ok()
-                .and_then(|i| self.buckets.get_mut(i))
+                .and_then(|i| self.history.get_mut(i))
             {
                 *b += 1;
             }
@@ -180,9 +165,8 @@ impl Activity {
     fn merge(&mut self, other: &Activity) {
         self.count += other.count;
         self.first_seen_ns = self.first_seen_ns.min(other.first_seen_ns);
-        self.baseline += other.baseline;
-        self.recent += other.recent;
-        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+        self.last_seen_ns = self.last_seen_ns.max(other.last_seen_ns);
+        for (a, b) in self.history.iter_mut().zip(&other.history) {
             *a += b;
         }
         for (ts, line) in &other.examples {
@@ -191,22 +175,10 @@ impl Activity {
     }
 }
 
-/// Window boundaries in nanoseconds (i128, so no arithmetic near `i64::MAX` can overflow).
-struct Windows {
-    cutoff: i128,
-    recent_from: i128,
-    bucket_start: i128,
-}
-
-/// Mines patterns from every stream and flags new and surging ones relative to `now_ns`;
-/// see the module docs for every rule.
+/// Mines patterns from every stream and flags new, surging and vanished ones relative to
+/// `now_ns`; see the module docs for every rule.
 pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
-    let now = i128::from(now_ns);
-    let w = Windows {
-        cutoff: now - i128::from(BASELINE_CUTOFF_SECS) * NS,
-        recent_from: now - i128::from(RECENT_SECS) * NS,
-        bucket_start: now - i128::from(BUCKET_SECS) * BUCKETS as i128 * NS,
-    };
+    let history_start = i128::from(now_ns) - WIDTH_NS * HISTORY as i128;
     // Per service: masked line -> activity of the lines with that shape.
     let mut groups: BTreeMap<Option<String>, HashMap<String, Activity>> = BTreeMap::new();
     let mut earliest = i128::MAX;
@@ -222,18 +194,27 @@ pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
             mask::mask_into(&entry.line, &mut key);
             earliest = earliest.min(i128::from(entry.ts_ns));
             match per_service.get_mut(key.as_str()) {
-                Some(a) => a.add(entry.ts_ns, &entry.line, &w),
+                Some(a) => a.add(entry.ts_ns, &entry.line, history_start),
                 None => {
                     let mut a = Activity::default();
-                    a.add(entry.ts_ns, &entry.line, &w);
+                    a.add(entry.ts_ns, &entry.line, history_start);
                     per_service.insert(key.clone(), a);
                 }
             }
         }
     }
-    let baseline_ns = w.cutoff.saturating_sub(earliest);
-    let has_baseline = baseline_ns >= i128::from(MIN_BASELINE_SECS) * NS;
-    let baseline_secs = baseline_ns as f64 / NS as f64;
+    // The first interval that starts at or after the earliest line.
+    let covered_from = if earliest <= history_start {
+        0
+    } else {
+        usize::try_from(
+            earliest
+                .saturating_sub(history_start)
+                .saturating_add(WIDTH_NS - 1)
+                / WIDTH_NS,
+        )
+        .map_or(HISTORY, |k| k.min(HISTORY))
+    };
     let mut out = Vec::new();
     for (service, by_text) in groups {
         let mut ordered: Vec<(String, Activity)> = by_text.into_iter().collect();
@@ -256,40 +237,74 @@ pub fn summarize(logs: &[LogStream], now_ns: i64) -> Vec<PatternSummary> {
             per_template.entry(template).or_default().merge(&activity);
         }
         for (template, a) in per_template {
-            let (is_surge, surge_ratio) = if has_baseline {
-                let recent_rate = a.recent as f64 / RECENT_SECS as f64;
-                let base_rate = (a.baseline as f64).max(0.5) / baseline_secs;
-                let ratio = recent_rate / base_rate;
-                (a.recent >= MIN_SURGE_COUNT && ratio >= SURGE_RATIO, ratio)
-            } else {
-                (false, 1.0)
+            let change = describe_change(&a, covered_from, history_start);
+            let kind = change.as_ref().map(|c| c.kind);
+            let surge_ratio = match &change {
+                Some(c) if c.kind == ChangeKind::New => {
+                    a.history.iter().copied().max().unwrap_or(0) as f64 / change::RATE_FLOOR
+                }
+                Some(c) if c.kind == ChangeKind::Surge => c.count as f64 / c.expected,
+                Some(_) => 0.0,
+                None => 1.0,
             };
-            let first = i128::from(a.first_seen_ns);
-            let is_new = first > now - i128::from(NEW_WINDOW_SECS) * NS
-                && first - earliest >= i128::from(MIN_ABSENT_SECS) * NS;
             out.push(PatternSummary {
                 id: pattern_id(service.as_deref(), &template),
                 template,
                 service: service.clone(),
                 count: a.count,
-                buckets: a.buckets,
+                buckets: a.history[HISTORY - BUCKETS..].to_vec(),
                 bucket_secs: BUCKET_SECS,
                 first_seen_ns: a.first_seen_ns,
-                is_new,
-                is_surge,
+                last_seen_ns: a.last_seen_ns,
+                is_new: kind == Some(ChangeKind::New),
+                is_surge: kind == Some(ChangeKind::Surge),
                 surge_ratio,
+                change,
                 examples: a.examples.into_iter().map(|(_, l)| shorten(&l)).collect(),
             });
         }
     }
+    let rank = |p: &PatternSummary| match p.change.as_ref().map(|c| c.kind) {
+        Some(ChangeKind::New | ChangeKind::Surge) => 0,
+        Some(ChangeKind::Vanished) => 1,
+        None => 2,
+    };
     out.sort_by(|a, b| {
-        let calm = |p: &PatternSummary| !(p.is_new || p.is_surge);
-        calm(a)
-            .cmp(&calm(b))
+        rank(a)
+            .cmp(&rank(b))
             .then(b.count.cmp(&a.count))
             .then_with(|| a.id.cmp(&b.id))
     });
     out
+}
+
+/// [`change::assess`] on the covered intervals of `a`, dated in nanoseconds.
+fn describe_change(
+    a: &Activity,
+    covered_from: usize,
+    history_start: i128,
+) -> Option<PatternChange> {
+    let covered = a.history.get(covered_from..)?;
+    let c = change::assess(covered)?;
+    let older_lines = i128::from(a.first_seen_ns) <= history_start;
+    if c.kind == ChangeKind::New && older_lines {
+        return None;
+    }
+    let at_ns = match c.kind {
+        ChangeKind::New => a.first_seen_ns,
+        ChangeKind::Vanished => a.last_seen_ns,
+        ChangeKind::Surge => {
+            let start = history_start + WIDTH_NS * (covered_from + c.at) as i128;
+            i64::try_from(start).unwrap_or(i64::MAX)
+        }
+    };
+    Some(PatternChange {
+        kind: c.kind,
+        at_ns,
+        count: c.count,
+        expected: c.expected,
+        score: c.score,
+    })
 }
 
 fn shorten(line: &str) -> String {

@@ -188,12 +188,28 @@ fn bursts_are_new_and_surging() {
     let out = summarize(&[stream("api", &refs)], NOW);
     let find = |prefix: &str| out.iter().find(|p| p.template.starts_with(prefix)).unwrap();
     let oom = find("OOMKilled");
-    assert!(oom.is_new && oom.is_surge, "{oom:?}");
-    assert!(oom.surge_ratio > 100.0);
+    assert!(oom.is_new && !oom.is_surge, "{oom:?}");
+    let c = oom.change.as_ref().expect("dated change");
+    assert_eq!(
+        (c.kind, c.at_ns),
+        (change::ChangeKind::New, oom.first_seen_ns)
+    );
+    assert_eq!(oom.first_seen_ns, NOW - 39 * MIN / 10);
+    assert_eq!(oom.last_seen_ns, NOW);
+    // Its busiest minute (10 lines) over the half-line floor.
+    assert_eq!(oom.surge_ratio, 20.0);
     let queue = find("queue depth");
     assert!(!queue.is_new && queue.is_surge, "{queue:?}");
+    let c = queue.change.as_ref().expect("dated change");
+    assert_eq!(c.kind, change::ChangeKind::Surge);
+    assert!(c.score >= change::SURGE_SCORE, "{c:?}");
+    // Dated at the start of the first surging minute: the one holding now − 3.9 min.
+    assert_eq!(c.at_ns, NOW - 4 * MIN);
     let health = find("GET");
-    assert!(!health.is_new && !health.is_surge, "{health:?}");
+    assert!(
+        !health.is_new && !health.is_surge && health.change.is_none(),
+        "{health:?}"
+    );
     assert_eq!(health.count, 120);
     assert_eq!(health.buckets.len(), BUCKETS);
     assert!(
@@ -204,18 +220,81 @@ fn bursts_are_new_and_surging() {
     assert_eq!(health.first_seen_ns, NOW - 119 * MIN);
     assert_eq!(health.examples.len(), MAX_EXAMPLES);
     assert_eq!(health.examples[0], "GET /health 200 in 0ms");
-    assert!(!out.last().unwrap().is_new && !out.last().unwrap().is_surge);
+    assert!(out.last().unwrap().change.is_none());
     assert!(out[0].is_new || out[0].is_surge);
-    // Without input older than the baseline cutoff, nothing can be new.
+    // With only 20 minutes of input nothing can be new (30 covered minutes of absence are
+    // needed), but 15 quiet minutes are a baseline a burst is measured against.
     let recent: Vec<(i64, &str)> = refs
         .iter()
         .copied()
         .filter(|(t, _)| *t > NOW - 20 * MIN)
         .collect();
     let out = summarize(&[stream("api", &recent)], NOW);
+    assert!(out.iter().all(|p| !p.is_new), "{out:?}");
     assert!(out
         .iter()
-        .all(|p| !p.is_new && !p.is_surge && p.surge_ratio == 1.0));
+        .any(|p| p.template.starts_with("OOMKilled") && p.is_surge));
+    assert!(out
+        .iter()
+        .any(|p| p.template.starts_with("GET") && p.change.is_none()));
+    // With 3 minutes of input nothing is judged at all.
+    let tiny: Vec<(i64, &str)> = refs
+        .iter()
+        .copied()
+        .filter(|(t, _)| *t > NOW - 3 * MIN)
+        .collect();
+    let out = summarize(&[stream("api", &tiny)], NOW);
+    assert!(out
+        .iter()
+        .all(|p| p.change.is_none() && p.surge_ratio == 1.0));
+}
+
+#[test]
+fn a_heartbeat_that_stops_vanishes_with_its_last_line() {
+    let mut lines = Vec::new();
+    for m in 0..90 {
+        lines.push((NOW - m * MIN, format!("GET /health 200 in {m}ms")));
+        if m >= 8 {
+            lines.push((
+                NOW - m * MIN - 1_000_000_000,
+                format!("heartbeat ok seq={m}"),
+            ));
+        }
+    }
+    let out = summarize(&[stream("db", &as_refs(&lines))], NOW);
+    let beat = out
+        .iter()
+        .find(|p| p.template.starts_with("heartbeat"))
+        .expect("heartbeat pattern");
+    assert!(
+        beat.is_vanished() && !beat.is_new && !beat.is_surge,
+        "{beat:?}"
+    );
+    let c = beat.change.as_ref().expect("dated change");
+    assert_eq!(c.at_ns, NOW - 8 * MIN - 1_000_000_000);
+    assert_eq!(beat.last_seen_ns, c.at_ns);
+    assert_eq!(beat.surge_ratio, 0.0);
+    // Listed after changed-and-active patterns, before the calm ones.
+    assert_eq!(
+        out.last().map(|p| p.template.starts_with("GET")),
+        Some(true)
+    );
+    let (text, k) = cause_evidence(&[beat]).expect("evidence");
+    assert_eq!(k, 0.5);
+    assert!(
+        text.starts_with("1 stopped, e.g. 'heartbeat ok seq=<*>', last seen "),
+        "{text}"
+    );
+    let (at, line) = timeline_event(beat).expect("timeline event");
+    assert_eq!(at, c.at_ns);
+    assert!(
+        line.starts_with("log pattern stopped on db: heartbeat"),
+        "{line}"
+    );
+    // Three minutes earlier, five quiet minutes after one line a minute are not yet
+    // improbable enough (e^-5 > e^-6).
+    let out = summarize(&[stream("db", &as_refs(&lines))], NOW - 3 * MIN);
+    assert!(out.iter().all(|p| !p.is_vanished()), "{out:?}");
 }
 
 #[test]

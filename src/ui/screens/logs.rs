@@ -1,5 +1,5 @@
-//! The logs pane of one log pattern: its template, badges, count and per-minute sparkline on
-//! top, then its raw lines (from the loaded log streams of its service) with the parts the
+//! The logs pane of one log pattern: its template, badges (NEW / SURGE / VANISHED), count,
+//! per-minute sparkline and the dated change on top, then its raw lines (from the loaded log streams of its service) with the parts the
 //! template's `<*>`s stand for highlighted. `/` filters the lines; with follow on, the newest
 //! lines stay in view (the poller keeps bringing new ones), with follow off the cursor scrolls.
 
@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::{empty_state, lines, pattern_badges, ratio, scroll_offset, section};
+use crate::analysis::patterns::change::ChangeKind;
 use crate::app::{App, LIST_LOGLINES};
 use crate::ui::text::{fit, span, sparkline, thousands};
 use crate::ui::theme::{Role, Theme};
@@ -54,12 +55,34 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.style(Role::BadgeSurge),
         ));
     }
+    // What patterns::change found, dated (on the third line, which has room).
+    let mut change_text = None;
+    if let Some(c) = &p.change {
+        let text = match c.kind {
+            ChangeKind::New => format!(" · new since {}", clock(c.at_ns)),
+            ChangeKind::Surge => format!(
+                " · surging since {}: {} lines in {}, about {:.1} expected",
+                clock(c.at_ns),
+                thousands(c.count),
+                interval(p.bucket_secs),
+                c.expected
+            ),
+            ChangeKind::Vanished => format!(
+                " · stopped: last line {}, was about {:.1} per {}",
+                clock(c.at_ns),
+                c.expected,
+                interval(p.bucket_secs).trim_start_matches("a ")
+            ),
+        };
+        change_text = Some(span(text, muted));
+    }
     let follow = if app.follow {
         span("follow on (f)", theme.style(Role::Ok))
     } else {
         span("follow off (f)", muted)
     };
-    let third = vec![span(format!("{} · ", p.id), muted), follow];
+    let mut third = vec![span(format!("{} · ", p.id), muted), follow];
+    third.extend(change_text);
     lines(
         frame,
         inner,
@@ -123,4 +146,13 @@ fn clock(ts_ns: i64) -> String {
         || "--:--:--".to_string(),
         |t| t.format("%H:%M:%S").to_string(),
     )
+}
+
+/// "a minute", or "300 s".
+fn interval(secs: i64) -> String {
+    if secs == 60 {
+        "a minute".to_string()
+    } else {
+        format!("{secs} s")
+    }
 }

@@ -97,7 +97,7 @@ pub(crate) fn severity_span(theme: &Theme, s: Severity) -> Span<'static> {
     span(label, theme.style(severity_role(s)))
 }
 
-/// `NEW` / `SURGE ×12` badges of a log pattern.
+/// `NEW` / `SURGE` / `VANISHED` badges of a log pattern (VANISHED dimmed).
 pub(crate) fn pattern_badges(
     theme: &Theme,
     p: &crate::analysis::PatternSummary,
@@ -109,6 +109,10 @@ pub(crate) fn pattern_badges(
     }
     if p.is_surge {
         out.push(span("SURGE", theme.style(Role::BadgeSurge)));
+        out.push(Span::raw(" "));
+    }
+    if p.is_vanished() {
+        out.push(span("VANISHED", theme.style(Role::Muted)));
         out.push(Span::raw(" "));
     }
     out

@@ -82,10 +82,16 @@ fn table(theme: &Theme, frame: &mut Frame, area: Rect, pats: &[&PatternSummary],
         .skip(offset)
         .take(rows_h)
         .map(|(i, p)| {
-            let ratio_text = if p.is_new || p.is_surge {
-                ratio(p.surge_ratio)
+            // A vanished pattern: dimmed, with its last line's time instead of a ratio.
+            let (ratio_text, text_role) = if p.is_vanished() {
+                (
+                    format!("{:>7}", format!("@{}", clock_hm(p.last_seen_ns))),
+                    Role::Muted,
+                )
+            } else if p.is_new || p.is_surge {
+                (ratio(p.surge_ratio), Role::Text)
             } else {
-                String::new()
+                (String::new(), Role::Text)
             };
             let row = Row::new(vec![
                 Cell::from(span(
@@ -94,7 +100,7 @@ fn table(theme: &Theme, frame: &mut Frame, area: Rect, pats: &[&PatternSummary],
                 )),
                 Cell::from(span(
                     format!("{:>8}", thousands(p.count)),
-                    theme.style(Role::Text),
+                    theme.style(text_role),
                 )),
                 Cell::from(Line::from(pattern_badges(theme, p))),
                 Cell::from(span(ratio_text, muted)),
@@ -104,7 +110,7 @@ fn table(theme: &Theme, frame: &mut Frame, area: Rect, pats: &[&PatternSummary],
                 )),
                 Cell::from(span(
                     fit(&p.template, template_w as usize),
-                    theme.style(Role::Text),
+                    theme.style(text_role),
                 )),
             ]);
             if i == sel {
@@ -120,4 +126,10 @@ fn table(theme: &Theme, frame: &mut Frame, area: Rect, pats: &[&PatternSummary],
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+/// `HH:MM` (UTC) of a nanosecond timestamp.
+fn clock_hm(ts_ns: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(ts_ns.div_euclid(1_000_000_000), 0)
+        .map_or_else(|| "--:--".to_string(), |t| t.format("%H:%M").to_string())
 }
