@@ -45,13 +45,6 @@ pub const NOVELTY_WEIGHT: f64 = 5.0;
 
 const CLIP_Z: f64 = 4.0;
 
-/// Length of the daily season the seasonal residual compares against (seconds).
-pub const DAY_SECS: i64 = 86_400;
-/// Previous days whose same-phase (clipped) values form the seasonal expectation.
-pub const SEASON_DAYS: i64 = 3;
-/// Seasonal residuals needed before the seasonal |z| is trusted.
-pub const SEASON_MIN: usize = 100;
-
 /// A bounded FIFO paired with a sorted copy, for sliding medians.
 #[derive(Clone, Debug, Default)]
 struct Rolling {
@@ -174,12 +167,6 @@ pub struct Detector {
     zs: Ewma,
     short: Summed,
     recent_scores: SlidingMax,
-    /// (timestamp, value) over the last [`SEASON_DAYS`] days, for the seasonal residual (raw: the
-    /// median across days and neighbours is what keeps one spike out of the expectation).
-    season: VecDeque<(i64, f64)>,
-    /// Sampled |value − same-phase expectation| of earlier points.
-    season_resid: Rolling,
-    scratch: Vec<f64>,
 }
 
 impl Default for Detector {
@@ -209,38 +196,11 @@ impl Detector {
                 width: SUPPRESS,
                 q: VecDeque::new(),
             },
-            season: VecDeque::new(),
-            season_resid: Rolling::new(SCALE_WINDOW / SCALE_SAMPLE),
-            scratch: Vec::with_capacity(3 * SEASON_DAYS as usize),
         }
-    }
-
-    /// Median over the previous [`SEASON_DAYS`] days of the values nearest the same
-    /// time of day (the nearest point on each side, within half a step), or `None` without a
-    /// full day of history.
-    fn seasonal_expectation(&mut self, t: i64) -> Option<f64> {
-        let &(first, _) = self.season.front()?;
-        if t.saturating_sub(first) < DAY_SECS {
-            return None;
-        }
-        self.scratch.clear();
-        for k in 1..=SEASON_DAYS {
-            let target = t.saturating_sub(k * DAY_SECS);
-            if target < first {
-                break;
-            }
-            let j = self.season.partition_point(|&(x, _)| x < target);
-            for idx in [j.wrapping_sub(1), j, j + 1] {
-                if let Some(&(_, v)) = self.season.get(idx) {
-                    self.scratch.push(v);
-                }
-            }
-        }
-        crate::analysis::stats::median_mut(&mut self.scratch)
     }
 
     /// Scores one point (non-finite values score 0 and are not learnt).
-    pub fn push(&mut self, t: i64, y: f64) -> f64 {
+    pub fn push(&mut self, _t: i64, y: f64) -> f64 {
         if !y.is_finite() {
             return 0.0;
         }
@@ -248,7 +208,6 @@ impl Detector {
         self.n += 1;
         let Some(center) = self.base.sorted.median() else {
             self.base.push(y);
-            self.remember_season(t, y);
             self.learn_value(i, y);
             return 0.0;
         };
@@ -261,25 +220,7 @@ impl Detector {
         };
         let scale = scale.max(1e-3 * level).max(1e-9);
         let z = (y - center) / scale;
-        let mut az = z.abs().min(50.0);
-        // A value that matches the same time of day on previous days is not surprising even when
-        // it leaves the recent level (a daily peak): take the smaller of the two |z|.
-        if let Some(expected) = self.seasonal_expectation(t) {
-            let r = (y - expected).abs();
-            if self.season_resid.fifo.len() >= SEASON_MIN / SCALE_SAMPLE {
-                let mad = self.season_resid.sorted.median().unwrap_or(0.0) * MAD_SCALE;
-                let s_scale = if mad > 0.0 {
-                    mad
-                } else {
-                    self.season_resid.sorted.mean().unwrap_or(0.0) * MEAN_AD_SCALE
-                };
-                let s_scale = s_scale.max(1e-3 * level).max(1e-9);
-                az = az.min(r / s_scale);
-            }
-            if i.is_multiple_of(SCALE_SAMPLE) {
-                self.season_resid.push(r);
-            }
-        }
+        let az = z.abs().min(50.0);
         // Learn (clipped) before scoring the next point.
         let clipped = center + z.clamp(-CLIP_Z, CLIP_Z) * scale;
         // Novelty needs a history long enough for its range to mean something.
@@ -298,7 +239,6 @@ impl Detector {
             _ => 0.0,
         };
         self.base.push(clipped);
-        self.remember_season(t, y);
         if i.is_multiple_of(SCALE_SAMPLE) {
             self.resid.push((y - center).abs());
         }
@@ -320,19 +260,6 @@ impl Detector {
             raw
         } else {
             0.0
-        }
-    }
-
-    /// Appends to the seasonal history (only in time order) and forgets what is older than
-    /// [`SEASON_DAYS`] days (plus an hour of margin).
-    fn remember_season(&mut self, t: i64, v: f64) {
-        if self.season.back().is_some_and(|&(last, _)| t <= last) {
-            return;
-        }
-        self.season.push_back((t, v));
-        let horizon = t.saturating_sub(SEASON_DAYS * DAY_SECS + 3_600);
-        while self.season.front().is_some_and(|&(x, _)| x < horizon) {
-            self.season.pop_front();
         }
     }
 
@@ -435,43 +362,6 @@ mod tests {
         let high = s.iter().filter(|x| **x >= 0.5).count();
         assert!(high <= 3, "{high} high scores on a slow ramp");
         assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
-    }
-
-    #[test]
-    fn a_daily_peak_seen_on_earlier_days_does_not_fire_but_a_spike_does() {
-        // 5-minute steps, 288 per day; every day an hour-long peak of +30 at noon (noise sd 2).
-        let mut rng = Noise::new(6);
-        let n = 5 * 288;
-        let mut ys: Vec<f64> = (0..n)
-            .map(|i| {
-                let phase = i % 288;
-                let peak = if (144..156).contains(&phase) {
-                    30.0
-                } else {
-                    0.0
-                };
-                100.0 + peak + 2.0 * rng.normal()
-            })
-            .collect();
-        let spike = 4 * 288 + 60;
-        ys[spike] += 40.0;
-        let s = scores(&ys);
-        // From day 3 on (two days of history), the noon peaks stay quiet.
-        let peaks = (2..5)
-            .flat_map(|d| d * 288 + 140..d * 288 + 160)
-            .map(|i| s[i])
-            .fold(0.0, f64::max);
-        assert!(peaks < 0.1, "daily peak scored {peaks}");
-        // (The spike's score is modest because day one's unexplained peak widened the |z|
-        // history the surprise is judged against; it is still far above the peaks.)
-        assert!(
-            s[spike] > peaks + 0.1,
-            "spike scored {} vs {peaks}",
-            s[spike]
-        );
-        // Without the seasonal history (day 1) the first peak does stand out.
-        let first = s[144..156].iter().copied().fold(0.0, f64::max);
-        assert!(first > peaks + 0.2, "first peak {first} vs later {peaks}");
     }
 
     #[test]
