@@ -74,13 +74,29 @@ fn run(dir: &Path, per_file: bool) -> anyhow::Result<()> {
         files.iter().map(|f| f.windows.len()).sum::<usize>(),
         elapsed
     );
-    println!("| profile | score | threshold | raw |");
-    println!("|---|---:|---:|---:|");
+    // Split check against overfitting: files at even / odd positions in name order, each swept
+    // with its own threshold.
+    let half = |odd: usize| -> Vec<File> {
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == odd)
+            .map(|(_, f)| f.clone())
+            .collect()
+    };
+    let (even, odd) = (half(0), half(1));
+    println!("| profile | score | threshold | raw | even half | odd half |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for p in &PROFILES {
         let s = sweep(&files, p);
         println!(
-            "| {} | {:.1} | {:.4} | {:.2} |",
-            p.name, s.normalized, s.threshold, s.raw
+            "| {} | {:.1} | {:.4} | {:.2} | {:.1} | {:.1} |",
+            p.name,
+            s.normalized,
+            s.threshold,
+            s.raw,
+            sweep(&even, p).normalized,
+            sweep(&odd, p).normalized
         );
         if per_file && p.name == "standard" {
             for (n, f) in names.iter().zip(&files) {
