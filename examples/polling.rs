@@ -409,6 +409,7 @@ fn run(polls: usize) -> Result<(), String> {
             query: format!("pp_bench_value{{series=\"{s}\"}}"),
             step: STEP,
             capacity: None,
+            slo: None,
             service_label: Some("service".into()),
             alert_labels: None,
         })

@@ -64,7 +64,42 @@ fn scan_json_has_the_documented_shape() {
             assert!(a["name"].is_string());
         }
         assert!(i["runbooks"].is_array());
+        let parts = i["score_parts"].as_object().expect("score_parts");
+        let sum: f64 = parts.values().filter_map(Value::as_f64).sum();
+        assert!(
+            (sum - score).abs() < 0.01,
+            "parts {parts:?} sum to the score {score}"
+        );
     }
+}
+
+#[test]
+fn the_demo_cascade_ranks_with_the_error_budget_burn_of_its_slo_services() {
+    let env = Env::new();
+    let incidents = scan_json(&env, &[]);
+    let cascade = incident_with(&incidents, "CheckoutApiHighLatency");
+    let burns = cascade["slo_burns"].as_array().expect("slo_burns");
+    let services: Vec<&str> = burns.iter().filter_map(|b| b["service"].as_str()).collect();
+    assert!(
+        services.contains(&"checkout-api") && services.contains(&"web"),
+        "{burns:?}"
+    );
+    for b in burns {
+        assert_eq!(b["objective"].as_f64(), Some(0.995));
+        // The demo's error ratios rise from about 0.3 % to several % during the cascade.
+        assert!(b["burn_5m"].as_f64().is_some_and(|x| x > 5.0), "{b}");
+    }
+    let part = cascade["score_parts"]["slo burn"]
+        .as_f64()
+        .expect("slo burn part");
+    assert!(
+        part > 0.0 && part <= pagerpilot::analysis::rank::W_SLO + 1e-9,
+        "{part}"
+    );
+    // Incidents of services without an SLO do not get the part.
+    let disk = incident_with(&incidents, "NodeDiskFillingUp");
+    assert!(disk["slo_burns"].as_array().is_some_and(Vec::is_empty));
+    assert!(disk["score_parts"].get("slo burn").is_none(), "{disk}");
 }
 
 #[test]

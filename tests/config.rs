@@ -207,9 +207,15 @@ fn example_with_every_sample_uncommented_parses_and_resolves() {
         step,
         service_label,
         sensitivity,
+        capacity,
+        slo,
     } = &watch[0];
     assert!(step.is_some() && service_label.is_some());
     assert_eq!(sensitivity.map(|s| s.0), Some(0.4));
+    assert!(capacity.is_none() && slo.is_none());
+    assert_eq!(watch.len(), 3);
+    assert_eq!(watch[1].capacity.map(|c| c.0), Some(100.0));
+    assert_eq!(watch[2].slo.map(|s| s.0), Some(0.999));
     let staging = &contexts["staging"];
     assert!(staging
         .prometheus
@@ -264,9 +270,12 @@ fn example_with_every_sample_uncommented_parses_and_resolves() {
         Some("checkout|payments")
     );
     assert_eq!(loki.service_labels, ["service", "app", "job", "namespace"]);
-    assert_eq!(s.watch.len(), 1);
+    assert_eq!(s.watch.len(), 3);
     assert_eq!(s.watch[0].name, "checkout p99");
     assert_eq!(s.watch[0].step, Duration::from_secs(30));
+    assert_eq!((s.watch[1].capacity, s.watch[1].slo), (Some(100.0), None));
+    assert_eq!(s.watch[1].service_label, "instance");
+    assert_eq!((s.watch[2].capacity, s.watch[2].slo), (None, Some(0.999)));
     assert_eq!(
         s.topology,
         vec![

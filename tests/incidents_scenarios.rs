@@ -87,6 +87,7 @@ impl World {
             timestamps: vec![t(-10).timestamp()],
             values: vec![1.0],
             capacity: None,
+            slo: None,
         });
         self.anomalies.insert(
             id.clone(),

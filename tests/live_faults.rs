@@ -140,6 +140,8 @@ fn sources(prometheus: &str, alertmanager: Option<&str>) -> Sources {
         query: "demo_latency_seconds".into(),
         step: Duration::from_secs(60),
         service_label: "service".into(),
+        capacity: None,
+        slo: None,
     });
     setup::live(&settings, std::sync::Arc::new(SystemClock)).expect("live sources")
 }

@@ -25,6 +25,12 @@ fn open_an_incident_approve_two_dry_run_steps_quit_verify_and_export() {
 
     let list = tmux.wait_for(&["INC-", "DEMO"]);
     assert!(list.contains("Incidents"), "{list}");
+    // The first analysis may come before the logs do: wait until the log patterns are on
+    // screen (their ids are saved before an analysis is shown), then go back to the list.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for(&["Template", "NEW"]);
+    tmux.keys(&["BTab"]);
+    tmux.wait_for(&["INC-", "Likely cause"]);
 
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["Likely cause"]);

@@ -69,6 +69,7 @@ fn incident(id: &str, alerts: &[&Alert], runbook: &str) -> Incident {
             evidence: vec![],
         }],
         score_parts: vec![],
+        slo_burns: vec![],
         key_series: vec!["a".into(), "b".into()],
         runbooks: vec![RunbookSuggestion {
             id: runbook.into(),

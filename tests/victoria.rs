@@ -173,6 +173,7 @@ async fn victoria_metrics_answers_the_same_queries() {
         query: query.into(),
         step: 60,
         capacity: None,
+        slo: None,
         service_label: Some("service".into()),
         alert_labels: None,
     }];

@@ -715,6 +715,7 @@ fn assemble<'a>(
         services,
         candidates,
         score_parts: Vec::new(),
+        slo_burns: Vec::new(),
         key_series,
         runbooks: Vec::new(),
     }

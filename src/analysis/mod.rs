@@ -14,6 +14,7 @@ pub mod rank;
 pub mod rca;
 pub mod seasonal;
 pub mod similarity;
+pub mod slo;
 pub mod stats;
 
 use std::collections::BTreeMap;

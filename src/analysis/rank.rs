@@ -1,26 +1,33 @@
 //! Ranking incidents.
 //!
-//! An incident's score in 0..1 is the sum of five named parts, each bounded by its weight:
+//! An incident's score in 0..1 is the sum of six named parts, each bounded by its weight:
 //!
 //! * `severity` ([`W_SEVERITY`]): the highest member severity weight (critical 1, warning 0.6,
 //!   info 0.2); a flapping member counts half.
 //! * `blast radius` ([`W_BLAST`]): 0.65 × `(s-1)/(s+1)` for `s` distinct services plus
 //!   0.35 × `(a-1)/(a+3)` for `a` alerts; one alert on one service scores 0.
 //! * `anomaly` ([`W_ANOMALY`]): the highest `peak_score` among the key series.
+//! * `slo burn` ([`W_SLO`]), only where configured (an error-ratio watch with `slo`): the fastest
+//!   error-budget burn among the incident's services that both the last hour and the last 5
+//!   minutes agree on, against a fast burn of 14.4× ([`super::slo`]). Incidents without an SLO
+//!   simply do not earn this part.
 //! * `novelty` ([`W_NOVELTY`]): the share of the services' log patterns that are new or surging.
 //! * `recency` ([`W_RECENCY`]): `1 / (1 + age / 3 h)`, so a fresh incident scores 1 and a day-old
 //!   one about 0.11.
 //!
 //! Ties are broken by severity, then the earlier start, then the id, so the order is stable.
 use super::correlate::{finite01, IncidentInput};
+use super::slo;
 use crate::domain::Incident;
 
 /// Weight of the severity part.
-pub const W_SEVERITY: f64 = 0.35;
+pub const W_SEVERITY: f64 = 0.30;
 /// Weight of the blast-radius part.
-pub const W_BLAST: f64 = 0.25;
+pub const W_BLAST: f64 = 0.20;
 /// Weight of the anomaly-strength part.
 pub const W_ANOMALY: f64 = 0.20;
+/// Weight of the SLO-burn part (present only for incidents with an SLO).
+pub const W_SLO: f64 = 0.10;
 /// Weight of the log-novelty part.
 pub const W_NOVELTY: f64 = 0.10;
 /// Weight of the recency part.
@@ -28,7 +35,8 @@ pub const W_RECENCY: f64 = 0.10;
 /// Age at which the recency part halves.
 const RECENCY_HALF_SECS: f64 = 3.0 * 3600.0;
 
-/// The named parts of an incident's score; their sum is the score.
+/// The named parts of an incident's score; their sum is the score. The SLO part is read from
+/// `incident.slo_burns` (set by [`rank_incidents`]).
 pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(String, f64)> {
     let severity = incident
         .members
@@ -70,21 +78,32 @@ pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(Strin
         .max(0) as f64;
     let recency = 1.0 / (1.0 + age / RECENCY_HALF_SECS);
 
+    let slo_part = incident
+        .slo_burns
+        .iter()
+        .map(slo::score)
+        .reduce(f64::max)
+        .map(|x| ("slo burn", W_SLO, x));
+
     [
-        ("severity", W_SEVERITY, severity),
-        ("blast radius", W_BLAST, blast),
-        ("anomaly", W_ANOMALY, anomaly),
-        ("novelty", W_NOVELTY, novelty),
-        ("recency", W_RECENCY, recency),
+        Some(("severity", W_SEVERITY, severity)),
+        Some(("blast radius", W_BLAST, blast)),
+        Some(("anomaly", W_ANOMALY, anomaly)),
+        slo_part,
+        Some(("novelty", W_NOVELTY, novelty)),
+        Some(("recency", W_RECENCY, recency)),
     ]
     .into_iter()
+    .flatten()
     .map(|(name, w, x)| (name.to_string(), w * finite01(x)))
     .collect()
 }
 
 /// Scores every incident, sorts them most urgent first and sets `rank` 1..n.
 pub fn rank_incidents(incidents: &mut [Incident], input: &IncidentInput<'_>) {
+    let slo_series = slo::slo_series(input.series);
     for inc in incidents.iter_mut() {
+        inc.slo_burns = slo::burns(&slo_series, &inc.services, input.now);
         inc.score_parts = score_parts(inc, input);
         inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
     }
@@ -143,6 +162,7 @@ mod tests {
             services: services.iter().map(|s| (*s).to_string()).collect(),
             candidates: Vec::new(),
             score_parts: Vec::new(),
+            slo_burns: Vec::new(),
             key_series: Vec::new(),
             runbooks: Vec::new(),
         }
@@ -193,6 +213,47 @@ mod tests {
             let sum: f64 = i.score_parts.iter().map(|(_, x)| x).sum();
             assert!((sum - i.score).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn slo_burn_is_a_part_only_where_an_slo_is_configured() {
+        // "api" burns 2 % errors against a 99.9 % objective (20×, above a fast burn of 14.4).
+        let end = now().timestamp();
+        let mut labels = crate::domain::Labels::new();
+        labels.insert("service".into(), "api".into());
+        let errors = crate::domain::Series {
+            id: "errors{service=\"api\"}".into(),
+            labels,
+            timestamps: (0..60).map(|i| end - 60 * (59 - i)).collect(),
+            values: vec![0.02; 60],
+            capacity: None,
+            slo: Some(0.999),
+        };
+        let mut v = vec![
+            incident("with", Severity::Warning, &["api"], 0, false),
+            incident("without", Severity::Warning, &["db"], 0, false),
+        ];
+        let anomalies = BTreeMap::new();
+        let series = [errors];
+        rank_incidents(
+            &mut v,
+            &IncidentInput {
+                now: now(),
+                alerts: &[],
+                transitions: &[],
+                series: &series,
+                anomalies: &anomalies,
+                patterns: &[],
+                topology: &[],
+            },
+        );
+        assert_eq!(v[0].id, "with");
+        assert!((part(&v[0], "slo burn") - W_SLO).abs() < 1e-12);
+        assert_eq!(v[0].slo_burns.len(), 1);
+        assert!((v[0].slo_burns[0].long - 20.0).abs() < 1e-9);
+        assert!((v[0].score - v[1].score - W_SLO).abs() < 1e-12);
+        assert!(v[1].slo_burns.is_empty());
+        assert!(v[1].score_parts.iter().all(|(n, _)| n != "slo burn"));
     }
 
     #[test]

@@ -179,6 +179,7 @@ mod tests {
             services: Vec::new(),
             candidates: Vec::new(),
             score_parts: Vec::new(),
+            slo_burns: Vec::new(),
             key_series: Vec::new(),
             runbooks: Vec::new(),
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::values::{DurationValue, HttpUrl, Pattern, SensitivityValue};
+use super::values::{CapacityValue, DurationValue, HttpUrl, Pattern, SensitivityValue, SloValue};
 
 /// How often the sources are polled when the file does not say.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
@@ -154,6 +154,13 @@ pub struct WatchFile {
     /// This watch's anomaly sensitivity; default: the global `sensitivity`.
     #[serde(default)]
     pub sensitivity: Option<SensitivityValue>,
+    /// A limit the value can reach (100 for a percentage of a disk): enables capacity forecasts.
+    #[serde(default)]
+    pub capacity: Option<CapacityValue>,
+    /// The query is an error ratio (bad / all events, 0..1) per service and this is the
+    /// service's SLO objective (0.999 for 99.9 %): ranking scores its burn rate.
+    #[serde(default)]
+    pub slo: Option<SloValue>,
 }
 
 /// `from` depends on `to` (a call or a connection from `from` to `to`).
@@ -367,6 +374,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("between 0 and 1"), "{err}");
+    }
+
+    #[test]
+    fn watch_slo_and_capacity_are_checked_with_file_and_line() {
+        let watch = |extra: &str| {
+            format!("[contexts.p]\n[[contexts.p.watch]]\nname = \"a\"\nquery = \"up\"\n{extra}\n")
+        };
+        for (bad, needle) in [
+            ("slo = 99.9", "invalid slo 99.9"),
+            ("slo = 1", "invalid slo 1"),
+            ("slo = 0", "invalid slo 0"),
+            ("capacity = -5", "invalid capacity -5"),
+            ("capacity = 0", "invalid capacity 0"),
+        ] {
+            let err = parse_config(&watch(bad), Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("c.toml:5:"), "{bad}: {err}");
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
+        let ok = parse_config(&watch("slo = 0.995\ncapacity = 100"), Path::new("c.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let w = &ok.contexts["p"].watch[0];
+        assert_eq!(
+            (w.slo.map(|s| s.0), w.capacity.map(|c| c.0)),
+            (Some(0.995), Some(100.0))
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use resolve::{
     DEFAULT_WATCH_STEP,
 };
 pub use settings::{LokiSettings, Origin, Overrides, Settings, SourceSettings, TlsSettings, Watch};
-pub use values::{parse_duration, DurationValue, HttpUrl, Pattern};
+pub use values::{check_slo, parse_duration, DurationValue, HttpUrl, Pattern};
 
 /// Resolved locations. Each honours the XDG environment variables on Linux.
 #[derive(Clone, Debug)]

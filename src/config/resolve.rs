@@ -486,6 +486,8 @@ impl Resolver<'_> {
                     .filter(|s| !s.is_empty())
                     .unwrap_or(DEFAULT_WATCH_SERVICE_LABEL)
                     .to_owned(),
+                capacity: w.capacity.map(|c| c.0),
+                slo: w.slo.map(|s| s.0),
             });
         }
         if !out.is_empty() && !has_prometheus {

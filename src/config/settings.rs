@@ -50,12 +50,16 @@ pub struct LokiSettings {
 }
 
 /// A watched Prometheus query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Watch {
     pub name: String,
     pub query: String,
     pub step: Duration,
     pub service_label: String,
+    /// A limit the value can reach, for capacity forecasts.
+    pub capacity: Option<f64>,
+    /// The SLO objective when the query is a per-service error ratio.
+    pub slo: Option<f64>,
 }
 
 /// The resolved choice for one run.

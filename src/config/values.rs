@@ -1,6 +1,6 @@
-//! Validated scalar values of the config file: durations, http(s) URLs and regexes. Each one
-//! checks itself while the file is deserialized, so a bad value is reported with the file's line
-//! and column.
+//! Validated scalar values of the config file: durations, bounded numbers, http(s) URLs and
+//! regexes. Each one checks itself while the file is deserialized, so a bad value is reported
+//! with the file's line and column.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -97,29 +97,81 @@ pub fn check_sensitivity(value: f64) -> Result<f64, String> {
     }
 }
 
-impl<'de> Deserialize<'de> for SensitivityValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = SensitivityValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sensitivity between 0 and 1, such as 0.5")
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<SensitivityValue, E> {
-                check_sensitivity(v)
-                    .map(SensitivityValue)
-                    .map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SensitivityValue, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SensitivityValue, E> {
-                self.visit_f64(v as f64)
-            }
-        }
-        deserializer.deserialize_f64(V)
+/// An SLO objective of an error-ratio watch: the share of good events, strictly between 0 and 1
+/// (0.999 for 99.9 %).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SloValue(pub f64);
+
+/// Checks an SLO objective: a finite ratio strictly between 0 and 1.
+pub fn check_slo(value: f64) -> Result<f64, String> {
+    if value.is_finite() && value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "invalid slo {value}: it is the objective as a ratio strictly between 0 and 1, \
+             such as 0.999 for 99.9 %"
+        ))
     }
 }
+
+/// A capacity limit a watched value can reach (100 for a percentage): finite and above zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CapacityValue(pub f64);
+
+/// Checks a capacity: a finite number above zero.
+pub fn check_capacity(value: f64) -> Result<f64, String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "invalid capacity {value}: it must be a number above zero, such as 100 for a \
+             percentage"
+        ))
+    }
+}
+
+/// `Deserialize` for a number newtype checked by `$check` (integers are accepted as floats).
+macro_rules! checked_number {
+    ($ty:ident, $expecting:literal, $check:path) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
+                        $check(v).map($ty).map_err(E::custom)
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$ty, E> {
+                        self.visit_f64(v as f64)
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
+                        self.visit_f64(v as f64)
+                    }
+                }
+                deserializer.deserialize_f64(V)
+            }
+        }
+    };
+}
+
+checked_number!(
+    SensitivityValue,
+    "a sensitivity between 0 and 1, such as 0.5",
+    check_sensitivity
+);
+checked_number!(
+    SloValue,
+    "an SLO objective between 0 and 1, such as 0.999",
+    check_slo
+);
+checked_number!(
+    CapacityValue,
+    "a capacity above zero, such as 100",
+    check_capacity
+);
 
 /// An `http://` or `https://` base URL without inline credentials. A path prefix is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -95,7 +95,7 @@ impl Scenario {
     }
 
     /// One watch per series: the exact selector of that series, the scenario step and the
-    /// series' capacity.
+    /// series' capacity and SLO objective.
     pub fn watches(&self) -> Vec<Watch> {
         self.model
             .series
@@ -105,6 +105,7 @@ impl Scenario {
                 query: s.id.clone(),
                 step: self.model.step_secs,
                 capacity: s.capacity,
+                slo: s.slo,
                 service_label: None,
                 alert_labels: None,
             })
@@ -169,6 +170,7 @@ impl Scenario {
                     .collect(),
                 timestamps: timestamps.clone(),
                 capacity: s.capacity,
+                slo: s.slo,
             })
             .collect()
     }

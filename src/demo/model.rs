@@ -28,6 +28,8 @@ pub(crate) struct SeriesModel {
     pub peak_hour: f64,
     pub noise: f64,
     pub capacity: Option<f64>,
+    /// SLO objective of an error-ratio series.
+    pub slo: Option<f64>,
     pub min: f64,
     pub max: f64,
     pub effects: Vec<Effect>,

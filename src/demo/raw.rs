@@ -46,6 +46,7 @@ pub(super) struct RawSeries {
     #[serde(default)]
     pub(super) noise: f64,
     pub(super) capacity: Option<f64>,
+    pub(super) slo: Option<f64>,
     pub(super) min: Option<f64>,
     pub(super) max: Option<f64>,
     #[serde(default)]

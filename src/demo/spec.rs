@@ -190,6 +190,15 @@ fn compile_series(
             "must be a positive number",
         )?;
     }
+    if let Some(slo) = s.slo {
+        c.ensure(
+            crate::config::check_slo(slo).is_ok(),
+            &place,
+            "slo",
+            slo,
+            "must be a ratio strictly between 0 and 1, such as 0.999",
+        )?;
+    }
     let min = s.min.unwrap_or(0.0);
     let max = s.max.unwrap_or(f64::INFINITY);
     c.ensure(
@@ -214,6 +223,7 @@ fn compile_series(
         peak_hour: s.peak_hour,
         noise: s.noise,
         capacity: s.capacity,
+        slo: s.slo,
         min,
         max,
         effects,

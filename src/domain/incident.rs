@@ -46,6 +46,20 @@ pub struct CauseCandidate {
     pub evidence: Vec<Evidence>,
 }
 
+/// How fast one service burns its error budget (from an error-ratio watch with an `slo`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SloBurn {
+    pub service: String,
+    /// The error-ratio series it was computed from.
+    pub series: String,
+    /// The SLO objective, e.g. 0.999.
+    pub objective: f64,
+    /// Burn rate over the last hour: mean error ratio / (1 - objective).
+    pub long: f64,
+    /// Burn rate over the last 5 minutes.
+    pub short: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunbookSuggestion {
     pub id: String,
@@ -73,6 +87,9 @@ pub struct Incident {
     pub candidates: Vec<CauseCandidate>,
     /// Named components of `score` with their contribution, for the "why ranked" panel.
     pub score_parts: Vec<(String, f64)>,
+    /// Error-budget burn of the incident's services that have an SLO, fastest first.
+    #[serde(default)]
+    pub slo_burns: Vec<SloBurn>,
     /// Ids of series that belong to the incident's services, most anomalous first.
     pub key_series: Vec<String>,
     pub runbooks: Vec<RunbookSuggestion>,

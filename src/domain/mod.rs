@@ -9,7 +9,7 @@ pub mod series;
 
 pub use alert::{Alert, AlertEvent, AlertState, HistoryState, Labels, Severity};
 pub use incident::{
-    CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion,
+    CauseCandidate, Edge, Evidence, EvidenceKind, Incident, Member, RunbookSuggestion, SloBurn,
 };
 pub use logs::{LogEntry, LogStream};
 pub use series::Series;

@@ -15,6 +15,9 @@ pub struct Series {
     /// An upper limit the value can reach (e.g. 100 for a percentage of a disk); enables
     /// capacity forecasts. Comes from the watch configuration, never from the data.
     pub capacity: Option<f64>,
+    /// For an error-ratio series (bad / all events of its service), the service's SLO objective
+    /// (0.999 for 99.9 %). Comes from the watch configuration, never from the data.
+    pub slo: Option<f64>,
 }
 
 impl Series {

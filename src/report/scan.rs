@@ -1,5 +1,7 @@
 //! `pagerpilot scan` output: the ranked incidents as JSON or a table.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -30,6 +32,18 @@ pub struct ScanRunbook {
     pub url: Option<String>,
 }
 
+/// One service's error-budget burn (rates rounded to 3 decimals).
+#[derive(Debug, Serialize)]
+pub struct ScanSloBurn {
+    pub service: String,
+    pub series: String,
+    pub objective: f64,
+    /// Burn rate over the last hour (mean error ratio / error budget).
+    pub burn_1h: f64,
+    /// Burn rate over the last 5 minutes.
+    pub burn_5m: f64,
+}
+
 /// A key series of an incident and how many points of it the analysis saw.
 #[derive(Debug, Serialize)]
 pub struct ScanSeries {
@@ -45,6 +59,10 @@ pub struct ScanIncident {
     pub title: String,
     pub severity: String,
     pub score: f64,
+    /// The named parts of `score` (they sum to it, before rounding).
+    pub score_parts: BTreeMap<String, f64>,
+    /// Error-budget burn of the incident's services that have an SLO, fastest first.
+    pub slo_burns: Vec<ScanSloBurn>,
     pub started_at: String,
     pub services: Vec<String>,
     pub alerts: Vec<ScanAlert>,
@@ -62,6 +80,22 @@ impl From<&Incident> for ScanIncident {
             title: i.title.clone(),
             severity: i.severity.as_str().to_string(),
             score: round3(i.score),
+            score_parts: i
+                .score_parts
+                .iter()
+                .map(|(k, v)| (k.clone(), round3(*v)))
+                .collect(),
+            slo_burns: i
+                .slo_burns
+                .iter()
+                .map(|b| ScanSloBurn {
+                    service: b.service.clone(),
+                    series: b.series.clone(),
+                    objective: b.objective,
+                    burn_1h: round3(b.long),
+                    burn_5m: round3(b.short),
+                })
+                .collect(),
             started_at: i.started_at.to_rfc3339(),
             services: i.services.clone(),
             alerts: i

@@ -177,6 +177,7 @@ pub async fn poll_metrics(
                 continue;
             }
             incoming.capacity = incoming.capacity.or(w.capacity);
+            incoming.slo = incoming.slo.or(w.slo);
             match entry.iter_mut().find(|s| s.id == incoming.id) {
                 Some(existing) => existing.merge_newer(&incoming.timestamps, &incoming.values),
                 None => entry.push(incoming),
@@ -331,6 +332,7 @@ mod tests {
             query: "q".into(),
             step: 60,
             capacity: None,
+            slo: None,
             service_label: None,
             alert_labels: None,
         }

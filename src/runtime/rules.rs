@@ -67,6 +67,7 @@ pub fn rule_watches(alerts: &[PrometheusAlert], rules: &[AlertingRule], step: i6
             query: chart_expr(&rule.query).to_string(),
             step: step.max(1),
             capacity: None,
+            slo: None,
             service_label: None,
             alert_labels: Some(alert.labels.clone()),
         });

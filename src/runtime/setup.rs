@@ -204,7 +204,8 @@ fn live_watch(w: &crate::config::Watch) -> Watch {
         name: w.name.clone(),
         query: w.query.clone(),
         step: i64::try_from(w.step.as_secs()).unwrap_or(i64::MAX).max(1),
-        capacity: None,
+        capacity: w.capacity,
+        slo: w.slo,
         service_label: Some(w.service_label.clone()),
         alert_labels: None,
     }

@@ -80,6 +80,9 @@ pub struct Watch {
     /// Capacity limit for forecasts (e.g. 100 for a percentage), if the watch has one.
     #[serde(default)]
     pub capacity: Option<f64>,
+    /// SLO objective when the query is a per-service error ratio (ranking scores its burn).
+    #[serde(default)]
+    pub slo: Option<f64>,
     /// The label of the returned series that names the service (live watches); when it is not
     /// `service`, its value is copied to a `service` label so analysis can tie the series.
     #[serde(default)]

@@ -472,6 +472,7 @@ fn parse_matrix(result: Value) -> Result<Vec<Series>, SourceError> {
             timestamps,
             values,
             capacity: None,
+            slo: None,
         });
     }
     Ok(out)

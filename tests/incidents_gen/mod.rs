@@ -277,6 +277,7 @@ impl Builder {
             timestamps: vec![self.base.timestamp()],
             values: vec![1.0],
             capacity: None,
+            slo: None,
         });
         self.s.anomalies.insert(
             id.clone(),

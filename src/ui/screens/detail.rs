@@ -35,7 +35,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         empty_state(frame, theme, area, text);
         return;
     };
-    let header_h: u16 = if area.height >= 30 { 3 } else { 2 };
+    let header_h: u16 = match (area.height >= 30, inc.slo_burns.is_empty()) {
+        (true, true) => 3,
+        (true, false) => 4,
+        (false, _) => 2,
+    };
     let [head, body] =
         Layout::vertical([Constraint::Length(header_h), Constraint::Min(0)]).areas(area);
     lines(frame, head, header(app, theme, inc));
@@ -117,7 +121,31 @@ fn header(app: &App, theme: &Theme, inc: &Incident) -> Vec<Line<'static>> {
             why.push(span(format!(" ({:.0}%)", 100.0 * value / total), muted));
         }
     }
-    vec![Line::from(first), second, Line::from(why)]
+    let mut out = vec![Line::from(first), second, Line::from(why)];
+    // The error-budget burns, when the incident's services have an SLO (fastest first).
+    if !inc.slo_burns.is_empty() {
+        use crate::analysis::slo;
+        let mut line = vec![span("error budget: ", muted)];
+        for (i, burn) in inc.slo_burns.iter().take(3).enumerate() {
+            if i > 0 {
+                line.push(span(" · ", muted));
+            }
+            let role = if slo::agreed(burn) >= slo::FAST_BURN {
+                Role::Critical
+            } else if slo::agreed(burn) >= 1.0 {
+                Role::Warning
+            } else {
+                Role::Text
+            };
+            line.push(span(slo::describe(burn), theme.style(role)));
+        }
+        line.push(span(
+            format!(" (fast burn: {}× on both)", slo::FAST_BURN),
+            muted,
+        ));
+        out.push(Line::from(line));
+    }
+    out
 }
 
 fn wide(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, inc: &Incident) {
