@@ -20,12 +20,19 @@ pub fn analyze_reading_runbooks(mut snapshot: Snapshot) -> Analysis {
 
 /// One analysis run; pure (no I/O).
 pub fn analyze(snapshot: &Snapshot) -> Analysis {
-    let anomalies: BTreeMap<_, _> = snapshot
+    let mut anomalies: BTreeMap<_, _> = snapshot
         .series
         .iter()
         .filter(|s| !s.is_empty())
         .map(|s| (s.id.clone(), anomaly::score_series(s)))
         .collect();
+    // A series that left its peer group says so in its explanation (scores are unchanged).
+    for outlier in anomaly::peers::peer_outliers(&snapshot.series) {
+        if let Some(a) = anomalies.get_mut(&outlier.series_id) {
+            let text = outlier.describe(snapshot.now.timestamp());
+            a.explanation = format!("{}; {text}", a.explanation);
+        }
+    }
     let forecasts: BTreeMap<_, _> = snapshot
         .series
         .iter()

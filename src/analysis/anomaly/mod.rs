@@ -26,6 +26,7 @@
 use chrono::{DateTime, Utc};
 
 pub mod detect;
+pub mod peers;
 
 use super::stats::{median_mut, SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 use super::{Direction, SeriesAnomaly};
