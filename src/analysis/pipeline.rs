@@ -26,11 +26,20 @@ pub fn analyze(snapshot: &Snapshot) -> Analysis {
         .filter(|s| !s.is_empty())
         .map(|s| (s.id.clone(), anomaly::score_series(s)))
         .collect();
-    // A series that left its peer group says so in its explanation (scores are unchanged).
+    // A series that left its peer group, or that is anomalous because it moved to a new level,
+    // says so in its explanation (scores are unchanged).
+    let now_s = snapshot.now.timestamp();
     for outlier in anomaly::peers::peer_outliers(&snapshot.series) {
         if let Some(a) = anomalies.get_mut(&outlier.series_id) {
-            let text = outlier.describe(snapshot.now.timestamp());
-            a.explanation = format!("{}; {text}", a.explanation);
+            a.explanation = format!("{}; {}", a.explanation, outlier.describe(now_s));
+        }
+    }
+    for s in &snapshot.series {
+        let Some(a) = anomalies.get_mut(&s.id).filter(|a| a.onset.is_some()) else {
+            continue;
+        };
+        if let Some(shift) = anomaly::shift::level_shift(s) {
+            a.explanation = format!("{}; {}", a.explanation, shift.describe(now_s));
         }
     }
     let forecasts: BTreeMap<_, _> = snapshot

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 
 pub mod detect;
 pub mod peers;
+pub mod shift;
 
 use super::stats::{median_mut, SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 use super::{Direction, SeriesAnomaly};

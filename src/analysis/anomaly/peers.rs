@@ -72,7 +72,7 @@ impl PeerOutlier {
 }
 
 /// A value with about 4 significant digits, trailing zeros dropped: 312, 0.2134, 1.5.
-fn short(x: f64) -> String {
+pub(super) fn short(x: f64) -> String {
     if !x.is_finite() {
         return "?".into();
     }
@@ -260,7 +260,10 @@ mod tests {
         };
         let analysis = crate::analysis::analyze(&snapshot);
         let e = &analysis.anomalies["latency{pod=\"e\"}"].explanation;
-        assert!(e.contains("; an outlier among its 2 peers since 01:56 UTC"), "{e}");
+        assert!(
+            e.contains("; an outlier among its 2 peers since 01:56 UTC"),
+            "{e}"
+        );
         let a = &analysis.anomalies["latency{pod=\"a\"}"].explanation;
         assert!(!a.contains("outlier"), "{a}");
     }
