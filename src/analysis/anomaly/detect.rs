@@ -12,7 +12,14 @@
 //!    as Numenta's anomaly likelihood does: the mean |z| over the last [`SHORT`] points is compared
 //!    with the mean and spread of |z| over the series' history (exponentially weighted, about
 //!    [`LONG`] points), giving a Gaussian tail probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
-//! 3. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
+//! 3. **Seasonality.** When the timestamps' step divides a day (5 min, 1 h ...), a second channel
+//!    compares each value with the median of the values one, two and three days earlier (same
+//!    phase, by position) and judges that residual the same way. The series counts as seasonal
+//!    while the mean |seasonal residual| is under [`SEASONAL_RATIO`] of the mean |level
+//!    residual| (over the same sampled windows) and the channel has scored
+//!    [`SEASONAL_WARMUP`] days of its own; then the seasonal surprise replaces the level one, so
+//!    a usual daily peak does not fire and a day that lost its peak does.
+//! 4. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
 //!    suppressed: a point keeps its score only if it beats every score of the previous
 //!    [`SUPPRESS`] points (otherwise 0), so one event gives one detection rather than a burst.
 //!
@@ -38,6 +45,22 @@ pub const SCALE_SAMPLE: usize = 4;
 /// Points needed before anything is scored.
 pub const WARMUP: usize = 30;
 
+/// Days compared for the seasonal expectation (the median of the same phase on each).
+pub const SEASONAL_DAYS: usize = 3;
+/// Days of history before the seasonal channel scores anything.
+pub const SEASONAL_START: usize = 2;
+/// Days the seasonal channel must have scored before it may speak for the series.
+pub const SEASONAL_WARMUP: usize = 2;
+/// The series is seasonal while its mean |seasonal residual| is below this share of its mean
+/// |level residual| (the day's shape removes at least 30 % of the spread).
+pub const SEASONAL_RATIO: f64 = 0.7;
+/// Longest period (points per day) the seasonal channel keeps: one-minute data.
+pub const MAX_PERIOD: usize = 1_440;
+/// Timestamp steps looked at to find the series' step.
+const STEP_PROBE: usize = 16;
+/// Seasonal residuals needed before their scale is trusted.
+const SEASONAL_MIN_RESIDUALS: usize = 50;
+
 /// Points of history before novelty counts.
 pub const NOVELTY_MIN: usize = 100;
 /// Weight of novelty (distance beyond the range of the last [`LONG`] values, in ranges).
@@ -51,6 +74,7 @@ struct Rolling {
     cap: usize,
     fifo: VecDeque<f64>,
     sorted: SortedWindow,
+    sum: f64,
 }
 
 impl Rolling {
@@ -59,15 +83,26 @@ impl Rolling {
             cap,
             fifo: VecDeque::with_capacity(cap + 1),
             sorted: SortedWindow::with_capacity(cap + 1),
+            sum: 0.0,
         }
     }
     fn push(&mut self, x: f64) {
-        self.fifo.push_back(x);
-        self.sorted.insert(x);
-        if self.fifo.len() > self.cap {
+        // Drop the oldest first, so a full window (also a freshly cloned one) never grows.
+        if self.fifo.len() >= self.cap {
             if let Some(old) = self.fifo.pop_front() {
                 self.sorted.remove(old);
+                self.sum -= old;
             }
+        }
+        self.fifo.push_back(x);
+        self.sorted.insert(x);
+        self.sum += x;
+    }
+    /// Mean of the window (running sum; 0 when empty).
+    fn mean(&self) -> f64 {
+        match self.fifo.len() {
+            0 => 0.0,
+            n => self.sum / n as f64,
         }
     }
 }
@@ -153,6 +188,155 @@ impl SlidingMax {
     }
 }
 
+/// Surprise of a stream of |z| values: the mean of the last [`SHORT`] against the exponentially
+/// weighted mean and spread of all earlier ones, as `-log10` of a Gaussian tail, divided by 10.
+#[derive(Clone, Debug)]
+struct Surprise {
+    short: Summed,
+    zs: Ewma,
+}
+
+impl Surprise {
+    fn new() -> Self {
+        Surprise {
+            short: Summed::new(SHORT),
+            zs: Ewma::default(),
+        }
+    }
+    /// Learns `az` and returns the surprise of the window that it ends.
+    fn push(&mut self, az: f64) -> f64 {
+        let (mu, sd) = (self.zs.mean(), self.zs.sd());
+        self.short.push(az);
+        self.zs.push(az);
+        let s = self.short.mean();
+        let sd = sd.max(0.25);
+        let tail = 0.5 * erfc((s - mu) / sd / std::f64::consts::SQRT_2);
+        (-tail.max(1e-300).log10()).max(0.0) / 10.0
+    }
+    /// How many values it has learnt.
+    fn count(&self) -> usize {
+        self.zs.count
+    }
+}
+
+/// The daily seasonal channel (module docs, step 3).
+#[derive(Clone, Debug)]
+struct Seasonal {
+    /// First timestamps, until the step is known.
+    probe: Vec<i64>,
+    /// Points per day; 0 while unknown or when the step does not divide a day.
+    period: usize,
+    /// The last `SEASONAL_DAYS · period` finite values.
+    ring: VecDeque<f64>,
+    resid: Rolling,
+    surprise: Surprise,
+}
+
+/// Points per day for a sampling step in seconds, when the step divides a day into at least 4
+/// and at most [`MAX_PERIOD`] points.
+fn day_period(step: i64) -> usize {
+    const DAY: i64 = 86_400;
+    if step <= 0 || DAY % step != 0 {
+        return 0;
+    }
+    let per = (DAY / step) as usize;
+    if (4..=MAX_PERIOD).contains(&per) {
+        per
+    } else {
+        0
+    }
+}
+
+impl Seasonal {
+    fn new() -> Self {
+        Seasonal {
+            probe: Vec::with_capacity(STEP_PROBE + 1),
+            period: 0,
+            ring: VecDeque::new(),
+            resid: Rolling::new(SCALE_WINDOW / SCALE_SAMPLE),
+            surprise: Surprise::new(),
+        }
+    }
+
+    /// Notes a timestamp; after [`STEP_PROBE`] steps the median step fixes the period.
+    fn learn_time(&mut self, t: i64) {
+        if self.probe.len() > STEP_PROBE {
+            return;
+        }
+        self.probe.push(t);
+        if self.probe.len() == STEP_PROBE + 1 {
+            let mut steps: Vec<i64> = self.probe.windows(2).map(|w| w[1] - w[0]).collect();
+            steps.sort_unstable();
+            self.period = day_period(steps[steps.len() / 2]);
+            if self.period == 0 {
+                self.ring = VecDeque::new();
+            } else {
+                self.ring.reserve(SEASONAL_DAYS * self.period + 1);
+            }
+        }
+    }
+
+    /// Scores `y` against the same phase on earlier days and learns it. Returns the surprise and
+    /// the mean |seasonal residual| of the window, or `None` while the channel cannot judge yet.
+    fn push(&mut self, i: usize, y: f64, floor: f64) -> Option<(f64, f64)> {
+        let per = self.period;
+        if per == 0 {
+            // Keep the first values while the step is being found.
+            if self.probe.len() <= STEP_PROBE {
+                self.ring.push_back(y);
+            }
+            return None;
+        }
+        let mut out = None;
+        if self.ring.len() >= SEASONAL_START * per {
+            let mut prev = [0.0; SEASONAL_DAYS];
+            let mut m = 0;
+            for k in 1..=SEASONAL_DAYS {
+                if let Some(j) = self.ring.len().checked_sub(k * per) {
+                    prev[m] = self.ring[j];
+                    m += 1;
+                }
+            }
+            let prev = &mut prev[..m];
+            prev.sort_unstable_by(f64::total_cmp);
+            let expected = if m % 2 == 1 {
+                prev[m / 2]
+            } else {
+                prev[m / 2 - 1] / 2.0 + prev[m / 2] / 2.0
+            };
+            let r = y - expected;
+            let scale = robust_scale(&self.resid).max(floor);
+            if i.is_multiple_of(SCALE_SAMPLE) {
+                self.resid.push(r.abs());
+            }
+            if self.resid.fifo.len() >= SEASONAL_MIN_RESIDUALS {
+                let s = self.surprise.push((r.abs() / scale).min(50.0));
+                out = Some((s, self.resid.mean()));
+            }
+        }
+        if self.ring.len() >= SEASONAL_DAYS * per {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(y);
+        out
+    }
+
+    /// Whether the channel has scored enough days to speak for the series.
+    fn warm(&self) -> bool {
+        self.period > 0 && self.surprise.count() >= SEASONAL_WARMUP * self.period
+    }
+}
+
+/// Scaled median |residual| of a window, falling back to the scaled mean for sparse series.
+fn robust_scale(resid: &Rolling) -> f64 {
+    let mad = resid.sorted.median().unwrap_or(0.0) * MAD_SCALE;
+    if mad > 0.0 {
+        mad
+    } else {
+        resid.sorted.mean().unwrap_or(0.0) * MEAN_AD_SCALE
+    }
+}
+
 /// Streaming state for one series; see the module docs.
 #[derive(Clone, Debug)]
 pub struct Detector {
@@ -164,8 +348,8 @@ pub struct Detector {
     lo: SlidingMax,
     /// Values of the last [`LONG`] points (for their mean level).
     values: Ewma,
-    zs: Ewma,
-    short: Summed,
+    level: Surprise,
+    seasonal: Seasonal,
     recent_scores: SlidingMax,
 }
 
@@ -190,8 +374,8 @@ impl Detector {
                 q: VecDeque::new(),
             },
             values: Ewma::default(),
-            zs: Ewma::default(),
-            short: Summed::new(SHORT),
+            level: Surprise::new(),
+            seasonal: Seasonal::new(),
             recent_scores: SlidingMax {
                 width: SUPPRESS,
                 q: VecDeque::new(),
@@ -200,25 +384,22 @@ impl Detector {
     }
 
     /// Scores one point (non-finite values score 0 and are not learnt).
-    pub fn push(&mut self, _t: i64, y: f64) -> f64 {
+    pub fn push(&mut self, t: i64, y: f64) -> f64 {
         if !y.is_finite() {
             return 0.0;
         }
+        self.seasonal.learn_time(t);
         let i = self.n;
         self.n += 1;
         let Some(center) = self.base.sorted.median() else {
             self.base.push(y);
+            self.seasonal.push(i, y, 1e-9);
             self.learn_value(i, y);
             return 0.0;
         };
         let level = self.values.mean().abs();
-        let mad = self.resid.sorted.median().unwrap_or(0.0) * MAD_SCALE;
-        let scale = if mad > 0.0 {
-            mad
-        } else {
-            self.resid.sorted.mean().unwrap_or(0.0) * MEAN_AD_SCALE
-        };
-        let scale = scale.max(1e-3 * level).max(1e-9);
+        let floor = (1e-3 * level).max(1e-9);
+        let scale = robust_scale(&self.resid).max(floor);
         let z = (y - center) / scale;
         let az = z.abs().min(50.0);
         // Learn (clipped) before scoring the next point.
@@ -243,17 +424,21 @@ impl Detector {
             self.resid.push((y - center).abs());
         }
         self.learn_value(i, y);
-        let (mu, sd) = (self.zs.mean(), self.zs.sd());
-        self.short.push(az);
-        self.zs.push(az);
+        let level_surprise = self.level.push(az);
+        let warm = self.seasonal.warm();
+        let seasonal = self.seasonal.push(i, y, floor);
         if i < WARMUP {
             return 0.0;
         }
-        let s = self.short.mean();
-        let sd = sd.max(0.25);
-        let tail = 0.5 * erfc((s - mu) / sd / std::f64::consts::SQRT_2);
-        let surprise = (-tail.max(1e-300).log10()).max(0.0) / 10.0 + NOVELTY_WEIGHT * novelty;
-        let raw = surprise.clamp(0.0, 1.0);
+        let surprise = match seasonal {
+            Some((s, seasonal_spread))
+                if warm && seasonal_spread < SEASONAL_RATIO * self.resid.mean() =>
+            {
+                s
+            }
+            _ => level_surprise,
+        };
+        let raw = (surprise + NOVELTY_WEIGHT * novelty).clamp(0.0, 1.0);
         let prev_max = self.recent_scores.max();
         self.recent_scores.push(i, raw);
         if raw > prev_max {
@@ -370,6 +555,54 @@ mod tests {
         let full = scores(&ys);
         let part = scores(&ys[..600]);
         assert_eq!(&full[..600], &part[..]);
+    }
+
+    /// Eight days of five-minute points with a two-hour daily peak of +30 over noise of σ 2.
+    fn daily_peaks(skip_day: Option<usize>) -> Vec<f64> {
+        let mut rng = Noise::new(6);
+        (0..8 * 288)
+            .map(|i| {
+                let (day, phase) = (i / 288, i % 288);
+                let peak = (120..144).contains(&phase) && Some(day) != skip_day;
+                100.0 + 2.0 * rng.normal() + if peak { 30.0 } else { 0.0 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_day_fixes_the_period() {
+        assert_eq!(day_period(300), 288);
+        assert_eq!(day_period(3_600), 24);
+        assert_eq!(day_period(60), 1_440);
+        assert_eq!(day_period(30), 0, "too many points per day to keep");
+        assert_eq!(day_period(7), 0, "does not divide a day");
+        assert_eq!(day_period(86_400), 0, "fewer than 4 points per day");
+        assert_eq!(day_period(0), 0);
+        assert_eq!(day_period(-300), 0);
+    }
+
+    #[test]
+    fn a_usual_daily_peak_stays_quiet_once_the_days_are_learnt() {
+        let s = scores(&daily_peaks(None));
+        // From day 5 on the seasonal channel speaks (2 days before it scores, 2 of warm-up).
+        let late = s[5 * 288..].iter().fold(0.0, |a: f64, b| a.max(*b));
+        assert!(late < 0.2, "a usual peak scored {late}");
+        // The first peak, before any day was learnt, is a surprise to the level channel.
+        let first = s[120..144].iter().fold(0.0, |a: f64, b| a.max(*b));
+        assert!(first > late, "first peak {first}, late peaks {late}");
+    }
+
+    #[test]
+    fn a_day_without_its_peak_fires_where_the_peak_should_be() {
+        let s = scores(&daily_peaks(Some(6)));
+        let top = argmax(&s[5 * 288..]) + 5 * 288;
+        assert!(
+            (6 * 288 + 120..6 * 288 + 144).contains(&top),
+            "top score at {top} (day {}, phase {})",
+            top / 288,
+            top % 288
+        );
+        assert!(s[top] >= 0.3, "missing peak scored {}", s[top]);
     }
 
     #[test]
