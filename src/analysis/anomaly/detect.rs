@@ -9,7 +9,8 @@
 //!    that a flat series does not explode). Values far outside the band enter the baseline clipped,
 //!    so one spike does not drag it.
 //! 2. **Surprise.** The residual's tail is judged against the series' own history of residuals,
-//!    as Numenta's anomaly likelihood does: the mean |z| over the last [`SHORT`] points is compared
+//!    as Numenta's anomaly likelihood does: the mean |z| (softened beyond [`SOFT_Z`]: it grows
+//!    logarithmically there) over the last [`SHORT`] points is compared
 //!    with the mean and spread of |z| over the series' history (exponentially weighted, about
 //!    [`LONG`] points), giving a Gaussian tail probability `q`. Novelty (a value beyond everything in the last [`LONG`] points) adds to it.
 //! 3. **Seasonality.** When the timestamps' step divides a day (5 min, 1 h ...), a second channel
@@ -29,6 +30,8 @@ use std::collections::VecDeque;
 
 use crate::analysis::stats::{SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 
+/// Where |z| starts to count logarithmically in the surprise (see `soften`).
+pub const SOFT_Z: f64 = 10.0;
 /// Points in the rolling median baseline.
 pub const BASE_WINDOW: usize = 100;
 /// Residuals used for the robust scale.
@@ -205,6 +208,7 @@ impl Surprise {
     }
     /// Learns `az` and returns the surprise of the window that it ends.
     fn push(&mut self, az: f64) -> f64 {
+        let az = soften(az);
         let (mu, sd) = (self.zs.mean(), self.zs.sd());
         self.short.push(az);
         self.zs.push(az);
@@ -217,6 +221,13 @@ impl Surprise {
     fn count(&self) -> usize {
         self.zs.count
     }
+}
+
+/// |z| beyond about [`SOFT_Z`] counts logarithmically: `c · ln(1 + |z| / c)`, so that one huge
+/// outlier on a spiky series (where the scale says little about the tail) does not dominate the
+/// short mean.
+fn soften(az: f64) -> f64 {
+    SOFT_Z * (az / SOFT_Z).ln_1p()
 }
 
 /// The daily seasonal channel (module docs, step 3).
@@ -603,6 +614,19 @@ mod tests {
             top % 288
         );
         assert!(s[top] >= 0.3, "missing peak scored {}", s[top]);
+    }
+
+    #[test]
+    fn softening_keeps_the_order_and_tames_only_the_far_tail() {
+        let xs = [0.0, 1.0, 3.0, 10.0, 30.0, 50.0];
+        let soft: Vec<f64> = xs.iter().map(|x| soften(*x)).collect();
+        assert!(soft.windows(2).all(|w| w[0] < w[1]), "{soft:?}");
+        assert!(
+            (soft[1] - 1.0).abs() < 0.06,
+            "small |z| nearly unchanged: {}",
+            soft[1]
+        );
+        assert!(soft[5] < 20.0, "50σ counts as {}", soft[5]);
     }
 
     #[test]
