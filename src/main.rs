@@ -22,7 +22,7 @@ use pagerpilot::domain::runbook;
 use pagerpilot::report::{correlate, history, patterns, rca, runbook_check, scan, timeline};
 use pagerpilot::runtime::doctor;
 use pagerpilot::runtime::execute::Checker;
-use pagerpilot::runtime::headless::run_cycle;
+use pagerpilot::runtime::headless::{run_cycle, Sensitivities};
 use pagerpilot::runtime::pollers::Schedule;
 use pagerpilot::runtime::setup::{self, Sources};
 use pagerpilot::runtime::tui::{self, TuiOptions};
@@ -130,7 +130,11 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let cycle = run_cycle(&sources, now, read_rules(&db)?).await?;
+            let sensitivities = Sensitivities {
+                global: settings.sensitivity,
+                by_watch: &settings.watch_sensitivity,
+            };
+            let cycle = run_cycle(&sources, now, read_rules(&db)?, sensitivities).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
                 ScanFormat::Table => scan::to_table(&cycle.analysis),
@@ -147,7 +151,11 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let cycle = run_cycle(&sources, now, read_rules(&db)?).await?;
+            let sensitivities = Sensitivities {
+                global: settings.sensitivity,
+                by_watch: &settings.watch_sensitivity,
+            };
+            let cycle = run_cycle(&sources, now, read_rules(&db)?, sensitivities).await?;
             let Some(incident) = cycle
                 .analysis
                 .incidents

@@ -550,3 +550,18 @@ fn exports_contain_no_secrets() {
         }
     }
 }
+
+#[test]
+fn the_configured_sensitivity_reaches_the_analysis_of_scan() {
+    let env = Env::new();
+    let default = scan_json(&env, &[]);
+    let dir = env.path().join("config").join("pagerpilot");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    // 0.5 written out is the default: the same answer.
+    std::fs::write(dir.join("config.toml"), "sensitivity = 0.5\n").expect("write config");
+    assert_eq!(scan_json(&env, &[]), default);
+    // The keenest setting counts far more points as anomalous, which moves onsets and grouping.
+    std::fs::write(dir.join("config.toml"), "sensitivity = 1.0\n").expect("write config");
+    let keen = scan_json(&env, &[]);
+    assert_ne!(keen, default, "sensitivity 1.0 changed nothing");
+}

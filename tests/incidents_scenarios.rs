@@ -88,6 +88,7 @@ impl World {
             values: vec![1.0],
             capacity: None,
             slo: None,
+            sensitivity: None,
         });
         self.anomalies.insert(
             id.clone(),

@@ -142,9 +142,23 @@ fn sensitivity_proposal_shows_a_backtest() {
     // Enter applies for the session; the next proposal starts from the applied value.
     on_action(&mut app, Action::MoreSensitive);
     on_action(&mut app, Action::MoreSensitive);
-    on_action(&mut app, Action::Open);
+    let effects = on_action(&mut app, Action::Open);
     assert!(app.sensitivity_proposal.is_none());
     assert_eq!(app.sensitivity_for(&id), 0.7);
+    // The analysis runs again with the new sensitivity on that series.
+    let analysed = effects.iter().find_map(|e| match e {
+        pagerpilot::app::Effect::Analyze { snapshot, .. } => snapshot
+            .series
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.sensitivity),
+        _ => None,
+    });
+    assert_eq!(
+        analysed,
+        Some(Some(0.7)),
+        "no analysis with the applied value"
+    );
     let notice = app
         .notice
         .as_ref()
@@ -203,6 +217,21 @@ fn sensitivity_comes_from_the_session_then_the_watch_then_the_default() {
     assert_eq!(app.sensitivity_for(&id), 0.8);
     app.sensitivity.insert(id.clone(), 0.2);
     assert_eq!(app.sensitivity_for(&id), 0.2);
+    // What the analysis gets: each series with the sensitivity in force for it.
+    let snap = update::snapshot(&app);
+    let of = |sid: &str| {
+        snap.series
+            .iter()
+            .find(|s| s.id == sid)
+            .map(|s| s.sensitivity)
+    };
+    assert_eq!(of(&id), Some(Some(0.2)));
+    assert!(snap.series.len() > 1);
+    assert!(snap
+        .series
+        .iter()
+        .filter(|s| s.id != id)
+        .all(|s| s.sensitivity == Some(0.4)));
 }
 
 #[test]

@@ -228,6 +228,7 @@ mod tests {
             values: vec![0.02; 60],
             capacity: None,
             slo: Some(0.999),
+            sensitivity: None,
         };
         let mut v = vec![
             incident("with", Severity::Warning, &["api"], 0, false),

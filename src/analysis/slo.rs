@@ -134,6 +134,7 @@ mod tests {
             values: values.to_vec(),
             capacity: None,
             slo,
+            sensitivity: None,
         }
     }
 

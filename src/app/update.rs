@@ -14,7 +14,7 @@ use super::{
     LIST_RUNBOOKS,
 };
 use crate::analysis::{Snapshot, Transition};
-use crate::domain::{Alert, AlertEvent, AlertState, HistoryState};
+use crate::domain::{Alert, AlertEvent, AlertState, HistoryState, Series};
 use crate::sources::SourceKind;
 
 /// A poll slower than this marks its source as slow.
@@ -314,13 +314,23 @@ pub(super) fn request_analysis(app: &mut App, urgent: bool) -> Vec<Effect> {
     }]
 }
 
-/// The owned input of one analysis run.
+/// The owned input of one analysis run. Each series carries the sensitivity in force for it
+/// (applied in this session, else its watch's, else the global one).
 pub fn snapshot(app: &App) -> Snapshot {
+    let series = app
+        .data
+        .series
+        .iter()
+        .map(|s| Series {
+            sensitivity: Some(app.sensitivity_for(&s.id)),
+            ..s.clone()
+        })
+        .collect();
     Snapshot {
         now: app.now,
         alerts: app.data.alerts.clone(),
         transitions: app.data.transitions.clone(),
-        series: app.data.series.clone(),
+        series,
         logs: app.data.logs.clone(),
         topology: app.topology.clone(),
         runbooks: app.runbooks.clone(),
@@ -714,6 +724,8 @@ fn apply_sensitivity(app: &mut App) -> Vec<Effect> {
         );
         app.sensitivity.insert(p.series_id, p.value);
         notify(app, text, false);
+        // What counts as anomalous changed: analyse again now.
+        return request_analysis(app, true);
     }
     Vec::new()
 }

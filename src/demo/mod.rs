@@ -171,6 +171,7 @@ impl Scenario {
                 timestamps: timestamps.clone(),
                 capacity: s.capacity,
                 slo: s.slo,
+                sensitivity: None,
             })
             .collect()
     }

@@ -18,6 +18,11 @@ pub struct Series {
     /// For an error-ratio series (bad / all events of its service), the service's SLO objective
     /// (0.999 for 99.9 %). Comes from the watch configuration, never from the data.
     pub slo: Option<f64>,
+    /// The anomaly sensitivity (0..1) that decides what counts as anomalous in this series
+    /// (`analysis::anomaly::apply_sensitivity`); `None` is the default 0.5. Comes from the
+    /// configuration or the TUI, never from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<f64>,
 }
 
 impl Series {

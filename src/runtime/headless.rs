@@ -16,18 +16,33 @@ pub struct Cycle {
     pub analysis: Analysis,
 }
 
+/// The configured anomaly sensitivities: the global one and each watch's (by watch name).
+#[derive(Clone, Copy, Debug)]
+pub struct Sensitivities<'a> {
+    pub global: f64,
+    pub by_watch: &'a BTreeMap<String, f64>,
+}
+
 /// Polls every source once at `now` and analyses the result, applying the stored grouping
-/// corrections `rules`. A failing source is an error here: a one-shot report must not silently
-/// leave a source out.
+/// corrections `rules` and each series' configured sensitivity. A failing source is an error
+/// here: a one-shot report must not silently leave a source out.
 pub async fn run_cycle(
     sources: &Sources,
     now: DateTime<Utc>,
     rules: Vec<GroupingRule>,
+    sensitivities: Sensitivities<'_>,
 ) -> anyhow::Result<Cycle> {
     let mut cache = MetricsCache::default();
     // Alerts first: the services they name are the ones whose logs are fetched.
     let alerts = poll_source_alerts(sources).await?;
-    let series = poll_source_metrics(sources, &mut cache, now.timestamp()).await?;
+    let mut series = poll_source_metrics(sources, &mut cache, now.timestamp()).await?;
+    let watch_of = cache.watch_of_series();
+    for s in &mut series {
+        let by_watch = watch_of
+            .get(&s.id)
+            .and_then(|w| sensitivities.by_watch.get(w));
+        s.sensitivity = Some(by_watch.copied().unwrap_or(sensitivities.global));
+    }
     let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
     let logs = poll_source_logs(sources, &mut BTreeMap::new(), now_ns).await?;
     let snapshot = Snapshot {

@@ -473,6 +473,7 @@ fn parse_matrix(result: Value) -> Result<Vec<Series>, SourceError> {
             values,
             capacity: None,
             slo: None,
+            sensitivity: None,
         });
     }
     Ok(out)

@@ -278,6 +278,7 @@ impl Builder {
             values: vec![1.0],
             capacity: None,
             slo: None,
+            sensitivity: None,
         });
         self.s.anomalies.insert(
             id.clone(),

@@ -137,7 +137,19 @@ pub fn score_series(series: &Series) -> SeriesAnomaly {
     for i in 0..n {
         s.step(ts, ys, i);
     }
-    let summary = summarize(ts, ys, &s);
+    // The sensitivity moves what counts as anomalous (onset, peak); the scores kept for the
+    // chart and the backtest stay as the model gave them.
+    let sensitivity = series.sensitivity.unwrap_or(DEFAULT_SENSITIVITY);
+    let summary = if sensitivity == DEFAULT_SENSITIVITY {
+        summarize(ts, ys, &s, &s.scores)
+    } else {
+        let adjusted: Vec<f64> = s
+            .scores
+            .iter()
+            .map(|x| apply_sensitivity(*x, sensitivity))
+            .collect();
+        summarize(ts, ys, &s, &adjusted)
+    };
     SeriesAnomaly {
         series_id: series.id.clone(),
         expected: s.expected,
@@ -332,7 +344,7 @@ struct Summary {
     explanation: String,
 }
 
-fn summarize(ts: &[i64], ys: &[f64], s: &Scorer) -> Summary {
+fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, scores: &[f64]) -> Summary {
     let mut out = Summary {
         onset: None,
         peak_score: 0.0,
@@ -355,7 +367,7 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer) -> Summary {
     // Peak over the last hour, remembering where it was.
     let hour_start = ts.partition_point(|&t| t < last_t.saturating_sub(PEAK_WINDOW_SECS));
     let mut peak_at = None;
-    for (i, sc) in s.scores.iter().enumerate().skip(hour_start) {
+    for (i, sc) in scores.iter().enumerate().skip(hour_start) {
         if *sc > out.peak_score {
             out.peak_score = *sc;
             peak_at = Some(i);
@@ -364,7 +376,7 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer) -> Summary {
     // Current anomalous run, walking back from the end.
     let (mut run, mut gap, mut start) = (0usize, 0usize, None);
     for i in (0..ts.len()).rev() {
-        if s.scores[i] >= ANOMALOUS {
+        if scores[i] >= ANOMALOUS {
             run += 1;
             gap = 0;
             start = Some(i);

@@ -202,6 +202,7 @@ mod tests {
             values,
             capacity: None,
             slo: None,
+            sensitivity: None,
         }
     }
 

@@ -334,3 +334,28 @@ fn higher_sensitivity_never_fires_fewer_times() {
         assert!(w[0] <= w[1], "not monotone: {counts:?}");
     }
 }
+
+#[test]
+fn a_series_sensitivity_decides_what_counts_as_anomalous_but_keeps_its_scores() {
+    // A modest shift (about 3σ): below the default threshold, above it at sensitivity 1.
+    let mut v = noisy(620, 100.0, 1.0, 3);
+    for x in &mut v[600..] {
+        *x += 3.6;
+    }
+    let default = score_series(&series(v.clone()));
+    assert!(default.onset.is_none(), "{}", default.explanation);
+    let keen = score_series(&Series {
+        sensitivity: Some(1.0),
+        ..series(v.clone())
+    });
+    let onset = keen.onset.expect("anomalous at sensitivity 1");
+    assert!(onset >= T0 + 600 * 60, "onset {onset} before the shift");
+    assert!(keen.peak_score > default.peak_score);
+    assert_eq!(keen.scores, default.scores, "the model's scores are kept");
+    let calm = score_series(&Series {
+        sensitivity: Some(0.0),
+        ..series(v)
+    });
+    assert!(calm.onset.is_none());
+    assert!(calm.peak_score < default.peak_score);
+}
