@@ -208,28 +208,6 @@ impl WireAlert {
             generator_url: self.generator_url,
         }
     }
-
-    pub fn from_alert(alert: &Alert) -> Self {
-        let state = match alert.state {
-            AlertState::Firing => "active",
-            AlertState::Suppressed | AlertState::Silenced | AlertState::Inhibited => "suppressed",
-            AlertState::Resolved => "resolved",
-        };
-        WireAlert {
-            labels: alert.labels.clone(),
-            annotations: alert.annotations.clone(),
-            starts_at: alert.starts_at,
-            ends_at: alert.ends_at,
-            updated_at: None,
-            fingerprint: Some(alert.fingerprint.clone()),
-            generator_url: alert.generator_url.clone(),
-            status: Some(WireStatus {
-                state: state.to_string(),
-                silenced_by: Vec::new(),
-                inhibited_by: Vec::new(),
-            }),
-        }
-    }
 }
 
 /// A state an alert was observed in, as the alert history stores it.
