@@ -2,9 +2,11 @@
 //! Nothing here awaits, reads the clock or touches the network, the terminal or SQLite.
 
 pub mod grouping;
+mod intake;
 pub mod keymap;
 pub mod msg;
 pub mod remediate;
+mod sensitivity;
 pub mod silence;
 pub mod stepper;
 pub mod update;

@@ -1,27 +1,24 @@
 //! `update(&mut App, Msg) -> Vec<Effect>`: pure state transitions.
 
-use std::collections::BTreeMap;
-
-use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
+use super::intake::on_polled;
 use super::keymap::{Action, KeySpec};
-use super::msg::{Effect, Msg, PollData};
+use super::msg::{Effect, Msg};
+use super::sensitivity::{apply_sensitivity, propose_sensitivity};
 use super::stepper::Stepper;
 use super::{remediate, silence};
 use super::{
-    App, Health, Notice, Overlay, Screen, View, LIST_INCIDENTS, LIST_LOG, LIST_PATTERNS,
-    LIST_RUNBOOKS,
+    App, Notice, Overlay, Screen, View, LIST_INCIDENTS, LIST_LOG, LIST_PATTERNS, LIST_RUNBOOKS,
 };
-use crate::analysis::{Snapshot, Transition};
-use crate::domain::{Alert, AlertEvent, AlertState, HistoryState, Series};
-use crate::sources::SourceKind;
+use crate::analysis::Snapshot;
+use crate::domain::{Alert, AlertEvent, HistoryState, Series};
 
 /// A poll slower than this marks its source as slow.
 pub const SLOW_POLL_MS: u64 = 3_000;
 /// How long alert transitions are remembered for flap detection.
-const TRANSITION_MEMORY_MINS: i64 = 120;
-const TRANSITION_CAP: usize = 10_000;
+pub(super) const TRANSITION_MEMORY_MINS: i64 = 120;
+pub(super) const TRANSITION_CAP: usize = 10_000;
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -122,167 +119,6 @@ pub(super) fn notify(app: &mut App, text: String, is_error: bool) {
         is_error,
         at: app.now,
     });
-}
-
-fn on_polled(
-    app: &mut App,
-    source: SourceKind,
-    generation: u64,
-    at: chrono::DateTime<chrono::Utc>,
-    elapsed_ms: u64,
-    result: Result<PollData, crate::sources::SourceError>,
-) -> Vec<Effect> {
-    let Some(status) = app.sources.iter_mut().find(|s| s.kind == source) else {
-        return Vec::new();
-    };
-    if generation <= status.generation {
-        return Vec::new();
-    }
-    status.generation = generation;
-    status.last_poll_ms = Some(elapsed_ms);
-    match result {
-        Err(e) => {
-            let since = match &status.health {
-                Health::Failing { since, .. } | Health::AuthError { since, .. } => *since,
-                _ => at,
-            };
-            let error = e.to_string();
-            status.health = if matches!(e, crate::sources::SourceError::Auth { .. }) {
-                Health::AuthError { since, error }
-            } else {
-                Health::Failing { since, error }
-            };
-            Vec::new()
-        }
-        Ok(data) => {
-            status.health = if elapsed_ms > SLOW_POLL_MS {
-                Health::Slow
-            } else {
-                Health::Ok
-            };
-            let first = status.last_ok.is_none();
-            status.last_ok = Some(at);
-            // Unchanged data needs no new analysis; changed alerts need one at once; new
-            // points and log lines are analysed at most every ANALYSIS_INTERVAL_SECS.
-            let urgent = match data {
-                PollData::Metrics(series) if !first && series == app.data.series => {
-                    return Vec::new()
-                }
-                PollData::WatchedMetrics { series, watch_of }
-                    if !first && series == app.data.series && watch_of == app.data.series_watch =>
-                {
-                    return Vec::new()
-                }
-                PollData::Logs(logs) if !first && logs == app.data.logs => return Vec::new(),
-                PollData::Alerts(alerts) if !first && alerts == app.data.alerts => {
-                    return Vec::new()
-                }
-                PollData::Metrics(series) => {
-                    app.data.series = series;
-                    false
-                }
-                PollData::WatchedMetrics { series, watch_of } => {
-                    app.data.series = series;
-                    app.data.series_watch = watch_of;
-                    false
-                }
-                PollData::Logs(logs) => {
-                    app.data.logs = logs;
-                    false
-                }
-                PollData::Alerts(alerts) => {
-                    record_transitions(app, &alerts, at);
-                    app.data.alerts = alerts;
-                    true
-                }
-            };
-            request_analysis(app, urgent || first || app.analysis.is_none())
-        }
-    }
-}
-
-/// What resolved the incident holding `fingerprint`, as the history notes it (`runbook ID`): the
-/// runbook of the newest step approved for that incident in the remediation log.
-fn resolved_by(
-    analysis: Option<&crate::analysis::Analysis>,
-    log: &[crate::domain::remediation::StoredEntry],
-    fingerprint: &str,
-) -> Option<String> {
-    let incident = analysis?
-        .incidents
-        .iter()
-        .find(|i| i.members.iter().any(|m| m.fingerprint == fingerprint))?;
-    log.iter()
-        .rev()
-        .find(|r| {
-            r.entry.incident_id == incident.id
-                && r.entry.decision == crate::domain::remediation::Decision::Approved
-                && !r.entry.runbook_id.is_empty()
-        })
-        .map(|r| format!("runbook {}", r.entry.runbook_id))
-}
-
-/// Compares the new alert list with the previous one and remembers what changed.
-fn record_transitions(app: &mut App, alerts: &[Alert], at: chrono::DateTime<chrono::Utc>) {
-    let before: BTreeMap<&str, AlertState> = app
-        .data
-        .alerts
-        .iter()
-        .map(|a| (a.fingerprint.as_str(), a.state))
-        .collect();
-    let mut seen = Vec::new();
-    for alert in alerts {
-        seen.push(alert.fingerprint.as_str());
-        if before.get(alert.fingerprint.as_str()) != Some(&alert.state) {
-            let when = if before.is_empty() {
-                alert.starts_at
-            } else {
-                at
-            };
-            let mut event = AlertEvent::of(alert, alert.state.into(), when);
-            if alert.state == AlertState::Resolved {
-                event.note = resolved_by(app.analysis.as_ref(), &app.log, &alert.fingerprint);
-            }
-            app.data.history_outbox.push(event);
-            app.data.transitions.push(Transition {
-                fingerprint: alert.fingerprint.clone(),
-                at: if before.is_empty() {
-                    alert.starts_at
-                } else {
-                    at
-                },
-                state: alert.state,
-            });
-        }
-    }
-    for (fp, state) in &before {
-        if *state != AlertState::Resolved && !seen.contains(fp) {
-            if let Some(gone) = app.data.alerts.iter().find(|a| a.fingerprint == *fp) {
-                let mut event = AlertEvent::of(gone, HistoryState::Resolved, at);
-                event.note = resolved_by(app.analysis.as_ref(), &app.log, fp);
-                app.data.history_outbox.push(event);
-            }
-            app.data.transitions.push(Transition {
-                fingerprint: (*fp).to_string(),
-                at,
-                state: AlertState::Resolved,
-            });
-        }
-    }
-    // An ack lasts until its alert resolves (or disappears).
-    let active: Vec<&str> = alerts
-        .iter()
-        .filter(|a| a.is_active())
-        .map(|a| a.fingerprint.as_str())
-        .collect();
-    app.acks.retain(|fp, _| active.contains(&fp.as_str()));
-    let cutoff = at - Duration::minutes(TRANSITION_MEMORY_MINS);
-    app.data.transitions.retain(|t| t.at >= cutoff);
-    let excess = app.data.transitions.len().saturating_sub(TRANSITION_CAP);
-    app.data.transitions.drain(..excess);
-    // The runtime drains the outbox after every update; without a runtime it stays bounded.
-    let excess = app.data.history_outbox.len().saturating_sub(TRANSITION_CAP);
-    app.data.history_outbox.drain(..excess);
 }
 
 /// How long a status-bar notice stays: information, then errors (which may need reading).
@@ -690,42 +526,4 @@ fn clamp_selections(app: &mut App) {
         let cur = app.selected(key);
         app.selected.insert(key, cur.min(len.saturating_sub(1)));
     }
-}
-
-/// `+`/`-` in the detail: moves the proposal for the charted series by 0.1 (from the
-/// sensitivity in effect), within 0..1.
-fn propose_sensitivity(app: &mut App, action: Action) {
-    let Some(id) = app.charted_series().map(str::to_owned) else {
-        return;
-    };
-    let from = match &app.sensitivity_proposal {
-        Some(p) if p.series_id == id => p.value,
-        _ => app.sensitivity_for(&id),
-    };
-    let step = if action == Action::MoreSensitive {
-        0.1
-    } else {
-        -0.1
-    };
-    // Tenths, so repeated steps do not drift (0.30000000000000004).
-    let value = (((from + step) * 10.0).round() / 10.0).clamp(0.0, 1.0);
-    app.sensitivity_proposal = Some(crate::app::SensitivityProposal {
-        series_id: id,
-        value,
-    });
-}
-
-/// Enter on a proposal: the new sensitivity holds for this session.
-fn apply_sensitivity(app: &mut App) -> Vec<Effect> {
-    if let Some(p) = app.sensitivity_proposal.take() {
-        let text = format!(
-            "sensitivity {:.1} for {} applied for this session; set it in the config to keep it",
-            p.value, p.series_id
-        );
-        app.sensitivity.insert(p.series_id, p.value);
-        notify(app, text, false);
-        // What counts as anomalous changed: analyse again now.
-        return request_analysis(app, true);
-    }
-    Vec::new()
 }
