@@ -1,7 +1,8 @@
 //! Model speed: per-poll incremental anomaly scoring of 1,000 series (one new point each, after
 //! five days of minute points), a full
 //! rescore of 1,000 series × 1,440 points, a forecast of one 10,080-point series, and the plain
-//! augurs MSTL + AutoETS baseline on one 1,440-point series, all in the same run.
+//! augurs MSTL + AutoETS baseline on one 1,440-point series, all in the same run; and one whole
+//! analysis pass over the embedded demo.
 //!
 //! Under `cargo test --benches` (no `--bench` flag) the sizes shrink so the run stays quick.
 
@@ -13,6 +14,8 @@ use augurs::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use pagerpilot::analysis::anomaly::detect::{detect_scores, Detector};
 use pagerpilot::analysis::seasonal::{auto_periods, forecast};
+use pagerpilot::analysis::{analyze, Snapshot};
+use pagerpilot::demo::Scenario;
 
 const STEP: i64 = 60;
 
@@ -38,6 +41,25 @@ fn series(seed: u64, n: usize) -> (Vec<i64>, Vec<f64>) {
         })
         .collect();
     (ts, ys)
+}
+
+/// What one TUI analysis pass gets from the embedded demo: every series over its history (22
+/// series, 72 h at 1 min), the last hour of logs, the active alerts and the topology.
+fn demo_snapshot() -> Snapshot {
+    let scenario = Scenario::embedded().expect("the embedded demo parses");
+    let anchor = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+    let now = anchor;
+    let end = now.timestamp();
+    let start = end - scenario.history_secs();
+    let end_ns = end.saturating_mul(1_000_000_000);
+    Snapshot {
+        now,
+        alerts: scenario.alerts_at(anchor, now),
+        series: scenario.series_at(anchor, start, end, 0),
+        logs: scenario.logs_at(anchor, end_ns - 3_600 * 1_000_000_000, end_ns),
+        topology: scenario.topology(),
+        ..Snapshot::default()
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -97,6 +119,18 @@ fn bench(c: &mut Criterion) {
                 black_box(sum)
             })
         },
+    );
+    g.finish();
+
+    // The whole analysis pass the TUI runs (at most every 10 s): anomaly scoring of every
+    // series, peer outliers, level shifts, capacity forecasts, log patterns, grouping, ranking.
+    let snapshot = demo_snapshot();
+    assert!(snapshot.series.len() >= 20 && !snapshot.alerts.is_empty());
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    g.bench_function(
+        "analyze: the embedded demo (22 series x 4,320 points)",
+        |b| b.iter(|| black_box(analyze(black_box(&snapshot)))),
     );
     g.finish();
 
