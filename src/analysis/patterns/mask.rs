@@ -27,7 +27,7 @@ pub(super) struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn plain(text: &'a str, glued: bool) -> Self {
+    pub(super) fn plain(text: &'a str, glued: bool) -> Self {
         Piece {
             pre: text,
             post: "",
@@ -39,7 +39,7 @@ impl<'a> Piece<'a> {
 
     /// A masked token; brackets and punctuation longer than [`MAX_FRAME_BYTES`] are dropped
     /// so no token (and no template) grows with the line.
-    fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
+    pub(super) fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
         let cap = |s: &'a str| if s.len() > MAX_FRAME_BYTES { "" } else { s };
         Piece {
             pre: cap(pre),
@@ -168,7 +168,7 @@ const MAX_GROUP_WORDS: usize = 4;
 pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
     out.clear();
     let base = line.as_ptr() as usize;
-    let mut words = line.split_whitespace().peekable();
+    let mut words = Words::new(line).peekable();
     let mut truncated = false;
     while let Some(word) = words.next() {
         if out.len() >= MAX_TOKENS {
@@ -210,6 +210,63 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
     }
 }
 
+/// The whitespace-separated words of a line, exactly as [`str::split_whitespace`] yields them
+/// (Unicode `White_Space`), scanned byte by byte: an ASCII byte is classified directly, and
+/// only the lead bytes of the few non-ASCII whitespace characters (U+0085, U+00A0, U+1680,
+/// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) decode a character.
+#[derive(Clone)]
+struct Words<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    fn new(line: &'a str) -> Self {
+        Words { line, at: 0 }
+    }
+
+    /// The byte length of the whitespace character starting at `at`, or 0 if there is none.
+    #[inline]
+    fn space_len(&self, at: usize) -> usize {
+        let Some(&b) = self.line.as_bytes().get(at) else {
+            return 0;
+        };
+        if b < 0x80 {
+            return usize::from((b as char).is_whitespace());
+        }
+        if !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            return 0;
+        }
+        match self.line.get(at..).and_then(|rest| rest.chars().next()) {
+            Some(c) if c.is_whitespace() => c.len_utf8(),
+            _ => 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let len = self.line.len();
+        while self.at < len {
+            match self.space_len(self.at) {
+                0 => break,
+                n => self.at += n,
+            }
+        }
+        if self.at >= len {
+            return None;
+        }
+        let start = self.at;
+        // Non-space bytes (continuation bytes included) move on by one; a space ends the word.
+        while self.at < len && self.space_len(self.at) == 0 {
+            self.at += 1;
+        }
+        self.line.get(start..self.at)
+    }
+}
+
 /// Whether the masked piece `last` ends a number (its core starts with a digit or sign).
 fn number_before(line: &str, base: usize, last: &Piece) -> bool {
     let start = last.pre.as_ptr() as usize - base + last.pre.len();
@@ -238,7 +295,7 @@ fn variable_group<'a>(
     let mut prev_variable = false;
     for n in 0..MAX_GROUP_WORDS {
         let inner = if n == 0 { &word[1..] } else { word };
-        let end = inner.trim_end_matches([',', '.', ';', ':']);
+        let end = trim_end_bytes(inner, |b| matches!(b, b',' | b'.' | b';' | b':'));
         let (body, closes) = match end.strip_suffix(close) {
             Some(b) => (b, true),
             None => (end, false),
@@ -269,8 +326,17 @@ pub(super) fn is_unit(text: &str) -> bool {
         "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
         "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
     ];
-    let core = text.trim_end_matches([',', ')', ']', ';', '.']);
-    core.len() <= 7 && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
+    let core = trim_end_bytes(text, |b| matches!(b, b',' | b')' | b']' | b';' | b'.'));
+    // Every unit starts with one of these (`µ` with its UTF-8 lead byte 0xC2).
+    let starts = |b: u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'b' | b'k' | b'm' | b'g' | b't' | b'n' | b'u' | 0xC2 | b's' | b'h' | b'%'
+        )
+    };
+    core.len() <= 7
+        && core.as_bytes().first().is_some_and(|&b| starts(b))
+        && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
 }
 
 pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
@@ -306,7 +372,7 @@ pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
 
 /// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`).
 fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
-    let body = piece.trim_end_matches(['=', ',', ':']);
+    let body = trim_end_bytes(piece, |b| matches!(b, b'=' | b',' | b':'));
     let (lead, core, trail) = peel(body);
     let quoted = (lead.ends_with('"') && trail.starts_with('"'))
         || (lead.ends_with('\'') && trail.starts_with('\''));
@@ -326,11 +392,34 @@ fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
 
 /// Splits `s` into leading brackets/quotes, the core, and trailing brackets/quotes/punctuation.
 pub(super) fn peel(s: &str) -> (&str, &str, &str) {
-    let rest = s.trim_start_matches(['(', '[', '{', '<', '"', '\'']);
-    let lead = &s[..s.len() - rest.len()];
-    let core = rest.trim_end_matches([')', ']', '}', '>', '"', '\'', '.', ',', ';', ':', '!', '?']);
-    let trail = &rest[core.len()..];
-    (lead, core, trail)
+    let (lead, rest) = s.split_at(lead_len(s.as_bytes()));
+    let core = trim_end_bytes(rest, |b| {
+        matches!(
+            b,
+            b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b'.' | b',' | b';' | b':' | b'!' | b'?'
+        )
+    });
+    (lead, core, &rest[core.len()..])
+}
+
+/// Leading brackets and quotes (`(`, `[`, `{`, `<`, `"`, `'`) of a word, in bytes.
+#[inline]
+fn lead_len(b: &[u8]) -> usize {
+    b.iter()
+        .take_while(|&&c| matches!(c, b'(' | b'[' | b'{' | b'<' | b'"' | b'\''))
+        .count()
+}
+
+/// `s` without its trailing ASCII bytes that match `strip` (as `trim_end_matches` with ASCII
+/// characters: a byte of a multi-byte character is never ASCII, so the cut is a boundary).
+#[inline]
+fn trim_end_bytes(s: &str, strip: impl Fn(u8) -> bool) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    while end > 0 && strip(b[end - 1]) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
 }
 
 /// Whether a token core is a variable. Byte scans only; the cheap rejections come first so

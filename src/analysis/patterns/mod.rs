@@ -90,7 +90,11 @@ pub mod change;
 mod events;
 pub mod ids;
 mod mask;
+#[cfg(test)]
+mod mask_tests;
 mod miner;
+#[cfg(test)]
+mod reference;
 pub mod score;
 #[cfg(test)]
 mod tests;
