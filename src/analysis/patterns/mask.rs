@@ -3,6 +3,10 @@
 //! Tokens borrow from the line ([`Piece`]): a masked token is `pre` + `<*>` + `post`, so
 //! masking allocates nothing. Only templates (see `miner.rs`) own their text.
 
+use super::scan::{
+    flags_of, lead_len, trim_end_bytes, trim_end_class, Words, AT, BACKSLASH, COLON, DIGIT, SLASH,
+    SPECIAL, SPLIT, TRAIL,
+};
 use super::{MAX_CORE_BYTES, MAX_TOKENS, WILDCARD};
 
 /// An owned template token: its text and whether the next token follows without whitespace.
@@ -210,63 +214,6 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
     }
 }
 
-/// The whitespace-separated words of a line, exactly as [`str::split_whitespace`] yields them
-/// (Unicode `White_Space`), scanned byte by byte: an ASCII byte is classified directly, and
-/// only the lead bytes of the few non-ASCII whitespace characters (U+0085, U+00A0, U+1680,
-/// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) decode a character.
-#[derive(Clone)]
-struct Words<'a> {
-    line: &'a str,
-    at: usize,
-}
-
-impl<'a> Words<'a> {
-    fn new(line: &'a str) -> Self {
-        Words { line, at: 0 }
-    }
-
-    /// The byte length of the whitespace character starting at `at`, or 0 if there is none.
-    #[inline]
-    fn space_len(&self, at: usize) -> usize {
-        let Some(&b) = self.line.as_bytes().get(at) else {
-            return 0;
-        };
-        if b < 0x80 {
-            return usize::from((b as char).is_whitespace());
-        }
-        if !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
-            return 0;
-        }
-        match self.line.get(at..).and_then(|rest| rest.chars().next()) {
-            Some(c) if c.is_whitespace() => c.len_utf8(),
-            _ => 0,
-        }
-    }
-}
-
-impl<'a> Iterator for Words<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let len = self.line.len();
-        while self.at < len {
-            match self.space_len(self.at) {
-                0 => break,
-                n => self.at += n,
-            }
-        }
-        if self.at >= len {
-            return None;
-        }
-        let start = self.at;
-        // Non-space bytes (continuation bytes included) move on by one; a space ends the word.
-        while self.at < len && self.space_len(self.at) == 0 {
-            self.at += 1;
-        }
-        self.line.get(start..self.at)
-    }
-}
-
 /// Whether the masked piece `last` ends a number (its core starts with a digit or sign).
 fn number_before(line: &str, base: usize, last: &Piece) -> bool {
     let start = last.pre.as_ptr() as usize - base + last.pre.len();
@@ -341,7 +288,7 @@ pub(super) fn is_unit(text: &str) -> bool {
 
 pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
     // Most words have nothing to split on: one piece, masked once.
-    if !word.bytes().any(|b| matches!(b, b'=' | b',' | b':')) {
+    if flags_of(word.as_bytes()) & SPLIT == 0 {
         out.push(mask_piece(word, false, false));
         return;
     }
@@ -393,33 +340,8 @@ fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
 /// Splits `s` into leading brackets/quotes, the core, and trailing brackets/quotes/punctuation.
 pub(super) fn peel(s: &str) -> (&str, &str, &str) {
     let (lead, rest) = s.split_at(lead_len(s.as_bytes()));
-    let core = trim_end_bytes(rest, |b| {
-        matches!(
-            b,
-            b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b'.' | b',' | b';' | b':' | b'!' | b'?'
-        )
-    });
+    let core = trim_end_class(rest, TRAIL);
     (lead, core, &rest[core.len()..])
-}
-
-/// Leading brackets and quotes (`(`, `[`, `{`, `<`, `"`, `'`) of a word, in bytes.
-#[inline]
-fn lead_len(b: &[u8]) -> usize {
-    b.iter()
-        .take_while(|&&c| matches!(c, b'(' | b'[' | b'{' | b'<' | b'"' | b'\''))
-        .count()
-}
-
-/// `s` without its trailing ASCII bytes that match `strip` (as `trim_end_matches` with ASCII
-/// characters: a byte of a multi-byte character is never ASCII, so the cut is a boundary).
-#[inline]
-fn trim_end_bytes(s: &str, strip: impl Fn(u8) -> bool) -> &str {
-    let b = s.as_bytes();
-    let mut end = b.len();
-    while end > 0 && strip(b[end - 1]) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or(s)
 }
 
 /// Whether a token core is a variable. Byte scans only; the cheap rejections come first so
@@ -437,30 +359,24 @@ pub(super) fn is_variable(core: &str) -> bool {
     if unsigned.first().is_some_and(u8::is_ascii_digit) || core == WILDCARD {
         return true;
     }
-    // One pass over the bytes decides which of the rarer shapes are possible at all.
-    let mut digits = 0usize;
-    let mut specials = false;
-    for &c in b {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if !c.is_ascii_alphabetic() {
-            specials = true;
-        }
-    }
-    if !specials && digits == 0 {
+    // One pass over the bytes decides which of the rarer shapes are possible at all: each
+    // test below runs only if the characters it needs are there.
+    let flags = flags_of(b);
+    let has = |bit: u16| flags & bit != 0;
+    let (digits, specials) = (has(DIGIT), has(SPECIAL));
+    if !specials && !digits {
         // Letters only (the most common word): a variable only if it is hex with a digit,
         // which needs a digit, or a `0x` prefix, which needs one too.
         return false;
     }
     is_hex_id(core)
         || (specials
-            && (is_uuid(core)
-                || is_ipv6(core)
-                || is_host_port(core)
-                || core.contains("://")
-                || is_path(core)
-                || is_email(core)))
-        || (digits > 0 && has_numeric_part(core))
+            && ((core.len() == 36 && is_uuid(core))
+                || (has(COLON) && (is_ipv6(core) || is_host_port(core)))
+                || (has(COLON) && has(SLASH) && core.contains("://"))
+                || (has(SLASH | BACKSLASH) && is_path(core))
+                || (has(AT) && is_email(core))))
+        || (digits && has_numeric_part(core))
 }
 
 pub(super) fn is_hex_id(s: &str) -> bool {

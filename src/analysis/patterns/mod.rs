@@ -95,6 +95,7 @@ mod mask_tests;
 mod miner;
 #[cfg(test)]
 mod reference;
+mod scan;
 pub mod score;
 #[cfg(test)]
 mod tests;
