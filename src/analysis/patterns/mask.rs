@@ -4,8 +4,8 @@
 //! masking allocates nothing. Only templates (see `miner.rs`) own their text.
 
 use super::scan::{
-    flags_of, lead_len, trim_end_bytes, trim_end_class, Words, AT, BACKSLASH, COLON, DIGIT, SLASH,
-    SPECIAL, SPLIT, TRAIL,
+    flags_of, lead_len, trim_end_bytes, trim_end_class, Words, AT, BACKSLASH, COLON, DIGIT, LEAD,
+    SLASH, SPECIAL, SPLIT, TRAIL,
 };
 use super::{MAX_CORE_BYTES, MAX_TOKENS, WILDCARD};
 
@@ -172,9 +172,9 @@ const MAX_GROUP_WORDS: usize = 4;
 pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
     out.clear();
     let base = line.as_ptr() as usize;
-    let mut words = Words::new(line).peekable();
+    let mut words = Words::new(line);
     let mut truncated = false;
-    while let Some(word) = words.next() {
+    while let Some((word, flags)) = words.next() {
         if out.len() >= MAX_TOKENS {
             truncated = true;
             break;
@@ -205,9 +205,10 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
                 }
             }
         }
-        push_word(word, out);
+        push_word(word, flags, out);
     }
-    if out.len() > MAX_TOKENS || (out.len() == MAX_TOKENS && (truncated || words.peek().is_some()))
+    if out.len() > MAX_TOKENS
+        || (out.len() == MAX_TOKENS && (truncated || words.clone().next().is_some()))
     {
         out.truncate(MAX_TOKENS - 1);
         out.push(Piece::masked("", "", false));
@@ -235,7 +236,7 @@ fn group_open(word: &str) -> Option<u8> {
 fn variable_group<'a>(
     first: &str,
     open: u8,
-    mut rest: impl Iterator<Item = &'a str>,
+    mut rest: impl Iterator<Item = (&'a str, u16)>,
 ) -> Option<usize> {
     let close = if open == b'(' { ')' } else { ']' };
     let mut word = first;
@@ -262,7 +263,7 @@ fn variable_group<'a>(
         if closes {
             return Some(n);
         }
-        word = rest.next()?;
+        word = rest.next()?.0;
     }
     None
 }
@@ -286,10 +287,11 @@ pub(super) fn is_unit(text: &str) -> bool {
         && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
 }
 
-pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
+/// Pushes the pieces of `word`, whose bytes' classes are `flags` (see [`flags_of`]).
+pub(super) fn push_word<'a>(word: &'a str, flags: u16, out: &mut Vec<Piece<'a>>) {
     // Most words have nothing to split on: one piece, masked once.
-    if flags_of(word.as_bytes()) & SPLIT == 0 {
-        out.push(mask_piece(word, false, false));
+    if flags & SPLIT == 0 {
+        out.push(mask_word(word, flags));
         return;
     }
     let (lead, core, _) = peel(word);
@@ -315,6 +317,23 @@ pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
         }
     }
     out.push(mask_piece(&word[start..], after_eq, false));
+}
+
+/// [`mask_piece`] for a whole word with nothing to split on, whose bytes' classes are `flags`:
+/// a word without brackets, quotes or trailing punctuation is its own core, and the classes
+/// of the core are already known.
+fn mask_word(word: &str, flags: u16) -> Piece<'_> {
+    if flags & (LEAD | TRAIL) != 0 || word.len() > MAX_PLAIN_BYTES {
+        return mask_piece(word, false, false);
+    }
+    // No `=`, `,` or `:` to trim, nothing to peel: lead and trail are empty, so not quoted.
+    if word.len() > MAX_CORE_BYTES || is_variable_with(word, Some(flags)) {
+        // Empty frames sliced from the word: the unit fold locates the core by pointer.
+        let (pre, post) = (&word[..0], &word[word.len()..]);
+        Piece::masked(pre, post, false)
+    } else {
+        Piece::plain(word, false)
+    }
 }
 
 /// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`).
@@ -347,6 +366,12 @@ pub(super) fn peel(s: &str) -> (&str, &str, &str) {
 /// Whether a token core is a variable. Byte scans only; the cheap rejections come first so
 /// ordinary words cost one pass.
 pub(super) fn is_variable(core: &str) -> bool {
+    is_variable_with(core, None)
+}
+
+/// [`is_variable`] with the classes of `core`'s bytes (see [`flags_of`]) when already known
+/// (otherwise they are computed here, unless the first bytes decide).
+fn is_variable_with(core: &str, known: Option<u16>) -> bool {
     let b = core.as_bytes();
     let Some(&first) = b.first() else {
         return false;
@@ -361,7 +386,7 @@ pub(super) fn is_variable(core: &str) -> bool {
     }
     // One pass over the bytes decides which of the rarer shapes are possible at all: each
     // test below runs only if the characters it needs are there.
-    let flags = flags_of(b);
+    let flags = known.unwrap_or_else(|| flags_of(b));
     let has = |bit: u16| flags & bit != 0;
     let (digits, specials) = (has(DIGIT), has(SPECIAL));
     if !specials && !digits {

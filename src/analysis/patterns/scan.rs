@@ -22,6 +22,9 @@ pub(super) const LEAD: u16 = 1 << 6;
 pub(super) const TRAIL: u16 = 1 << 7;
 /// A byte a word may be split after: `= , :`.
 pub(super) const SPLIT: u16 = 1 << 8;
+/// ASCII whitespace, or the lead byte of a non-ASCII whitespace character (0xC2, 0xE1, 0xE2,
+/// 0xE3; which of those characters really is whitespace is decided by decoding it).
+pub(super) const SPACE: u16 = 1 << 9;
 
 const fn class(b: u8) -> u16 {
     let mut c = 0;
@@ -40,6 +43,7 @@ const fn class(b: u8) -> u16 {
         b')' | b']' | b'}' | b'>' | b'.' | b';' | b'!' | b'?' => TRAIL,
         b',' => TRAIL | SPLIT,
         b'=' => SPLIT,
+        b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3 => SPACE,
         _ => 0,
     };
     c
@@ -129,32 +133,37 @@ impl<'a> Words<'a> {
 }
 
 impl<'a> Iterator for Words<'a> {
-    type Item = &'a str;
+    /// A word and the union of its bytes' classes (see [`flags_of`]).
+    type Item = (&'a str, u16);
 
-    fn next(&mut self) -> Option<&'a str> {
+    fn next(&mut self) -> Option<(&'a str, u16)> {
         let bytes = self.line.as_bytes();
         let len = bytes.len();
-        while self.at < len {
-            match self.space_len(self.at) {
+        let mut at = self.at;
+        while at < len && class_of(bytes[at]) & SPACE != 0 {
+            match self.space_len(at) {
                 0 => break,
-                n => self.at += n,
+                n => at += n,
             }
         }
-        if self.at >= len {
+        if at >= len {
+            self.at = at;
             return None;
         }
-        let start = self.at;
-        // Non-space bytes (continuation bytes included) move on by one; a space ends the word.
-        // Printable ASCII (above the space) is never whitespace and needs no lookup.
-        while self.at < len {
-            let b = bytes[self.at];
-            if (0x21..0x80).contains(&b) || self.space_len(self.at) == 0 {
-                self.at += 1;
-            } else {
+        let start = at;
+        // A byte that cannot start a space moves on by one (continuation bytes included).
+        let mut flags = 0;
+        while at < len {
+            let c = class_of(bytes[at]);
+            if c & SPACE != 0 && self.space_len(at) != 0 {
                 break;
             }
+            flags |= c;
+            at += 1;
         }
-        self.line.get(start..self.at)
+        self.at = at;
+        // Only SPACE-class lead bytes that were not spaces were OR-ed in: drop that bit.
+        self.line.get(start..at).map(|w| (w, flags & !SPACE))
     }
 }
 
@@ -166,7 +175,10 @@ mod tests {
     fn words_split_as_split_whitespace_for_every_character() {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             let line = format!("a{c}b {c}{c} x{c}");
-            let ours: Vec<&str> = Words::new(&line).collect();
+            let ours: Vec<&str> = Words::new(&line).map(|(w, _)| w).collect();
+            for (w, flags) in Words::new(&line) {
+                assert_eq!(flags, flags_of(w.as_bytes()) & !SPACE);
+            }
             let std: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(ours, std, "U+{:04X}", u32::from(c));
         }
@@ -181,6 +193,11 @@ mod tests {
             assert_eq!(c & LEAD != 0, b"([{<\"'".contains(&b));
             assert_eq!(c & TRAIL != 0, b")]}>\"'.,;:!?".contains(&b));
             assert_eq!(c & SPLIT != 0, b"=,:".contains(&b));
+            let space_lead = matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3);
+            assert_eq!(
+                c & SPACE != 0,
+                (b as char).is_ascii_whitespace() || b == 0x0B || space_lead
+            );
         }
     }
 }
