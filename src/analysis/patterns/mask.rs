@@ -217,9 +217,13 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
 
 /// Whether the masked piece `last` ends a number (its core starts with a digit or sign).
 fn number_before(line: &str, base: usize, last: &Piece) -> bool {
-    let start = last.pre.as_ptr() as usize - base + last.pre.len();
+    // A frame dropped for length (see `Piece::masked`) is a `""` outside the line: no core to
+    // look at (this used to underflow, panicking in debug builds and finding nothing in release).
+    let Some(start) = (last.pre.as_ptr() as usize).checked_sub(base) else {
+        return false;
+    };
     line.as_bytes()
-        .get(start)
+        .get(start.saturating_add(last.pre.len()))
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
 }
 

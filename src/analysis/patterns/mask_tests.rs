@@ -63,7 +63,14 @@ fn hand_picked_lines_agree() {
 
 #[test]
 fn very_long_lines_agree() {
-    let long_words = ["x".repeat(5_000), "(".repeat(300) + "1" + &")".repeat(300)];
+    let long_words = [
+        "x".repeat(5_000),
+        "(".repeat(300) + "1" + &")".repeat(300),
+        // A masked piece whose frame was dropped, then a unit: the unit fold must not join.
+        "(".repeat(300) + " KB",
+        "(".repeat(20) + "5 KB",
+        "[".repeat(17) + "0x1f ms, " + &",".repeat(300) + " sec",
+    ];
     for w in &long_words {
         agree(w).unwrap();
     }
