@@ -1,8 +1,13 @@
 //! Log pattern mining throughput: lines per second through `report::patterns::mine_lines` (the
 //! path `pagerpilot patterns` and the LogHub harness use) on a deterministic synthetic corpus of
-//! 50,000 lines from 40 message shapes with ids, numbers, durations, IPs and paths.
+//! 50,000 lines from 40 message shapes with ids, numbers, durations, IPs and paths, and on each
+//! LogHub system's 2,000 `Content` lines (group `loghub`, one benchmark per system, a fresh miner
+//! per iteration). The LogHub files are read from `../shared/bench/loghub` next to the crate (or
+//! `PAGERPILOT_LOGHUB`); the group is skipped with a note when they are absent.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pagerpilot::report::patterns::mine_lines;
 
 const LINES: usize = 50_000;
@@ -70,5 +75,63 @@ fn mining(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mining);
+/// The LogHub directory, if present.
+fn loghub_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("PAGERPILOT_LOGHUB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/loghub"));
+    dir.is_dir().then_some(dir)
+}
+
+/// `(system, Content lines)` for every system with a readable structured CSV, sorted by name.
+fn loghub_systems(dir: &Path) -> Vec<(String, Vec<String>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut systems: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    systems.sort();
+    systems
+        .into_iter()
+        .filter_map(|s| {
+            let file = dir.join(&s).join(format!("{s}_2k.log_structured.csv"));
+            let mut reader = csv::Reader::from_path(&file).ok()?;
+            let at = reader.headers().ok()?.iter().position(|h| h == "Content")?;
+            let lines: Vec<String> = reader
+                .records()
+                .filter_map(Result::ok)
+                .map(|r| r.get(at).unwrap_or("").to_string())
+                .collect();
+            (!lines.is_empty()).then_some((s, lines))
+        })
+        .collect()
+}
+
+fn loghub(c: &mut Criterion) {
+    let Some(dir) = loghub_dir() else {
+        eprintln!("patterns/loghub: skipped (no LogHub data at ../shared/bench/loghub)");
+        return;
+    };
+    let systems = loghub_systems(&dir);
+    if systems.is_empty() {
+        eprintln!(
+            "patterns/loghub: skipped (no readable systems in {})",
+            dir.display()
+        );
+        return;
+    }
+    let mut group = c.benchmark_group("loghub");
+    for (system, lines) in &systems {
+        group.throughput(Throughput::Elements(lines.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(system), lines, |b, lines| {
+            b.iter(|| mine_lines(lines))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mining, loghub);
 criterion_main!(benches);

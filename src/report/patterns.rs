@@ -25,6 +25,9 @@ use serde::Serialize;
 use crate::analysis::patterns::{pattern_id, Miner, PatternRef};
 use crate::cli::PatternsFormat;
 
+/// Maps on the per-line path of [`mine_lines`] (foldhash instead of SipHash).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The result of mining a list of lines: per line the index of its pattern in `patterns`
 /// (`None` for an empty line), and the patterns with their final template, id and count.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -125,8 +128,8 @@ pub fn mine_lines<S: AsRef<str>>(lines: &[S]) -> MinedLines {
         })
         .collect();
     // Final pattern per resolved ref, and patterns by id (merged templates can coincide).
-    let mut index: HashMap<PatternRef, usize> = HashMap::new();
-    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut index: FastMap<PatternRef, usize> = FastMap::default();
+    let mut by_id: FastMap<String, usize> = FastMap::default();
     let mut patterns: Vec<MinedPattern> = Vec::new();
     let lines = refs
         .into_iter()

@@ -3,6 +3,10 @@
 //! Tokens borrow from the line ([`Piece`]): a masked token is `pre` + `<*>` + `post`, so
 //! masking allocates nothing. Only templates (see `miner.rs`) own their text.
 
+use super::scan::{
+    flags_of, lead_len, trim_end_bytes, trim_end_class, Words, AT, BACKSLASH, COLON, DIGIT, LEAD,
+    SLASH, SPECIAL, SPLIT, TRAIL,
+};
 use super::{MAX_CORE_BYTES, MAX_TOKENS, WILDCARD};
 
 /// An owned template token: its text and whether the next token follows without whitespace.
@@ -27,7 +31,7 @@ pub(super) struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn plain(text: &'a str, glued: bool) -> Self {
+    pub(super) fn plain(text: &'a str, glued: bool) -> Self {
         Piece {
             pre: text,
             post: "",
@@ -39,7 +43,7 @@ impl<'a> Piece<'a> {
 
     /// A masked token; brackets and punctuation longer than [`MAX_FRAME_BYTES`] are dropped
     /// so no token (and no template) grows with the line.
-    fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
+    pub(super) fn masked(pre: &'a str, post: &'a str, glued: bool) -> Self {
         let cap = |s: &'a str| if s.len() > MAX_FRAME_BYTES { "" } else { s };
         Piece {
             pre: cap(pre),
@@ -168,9 +172,9 @@ const MAX_GROUP_WORDS: usize = 4;
 pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
     out.clear();
     let base = line.as_ptr() as usize;
-    let mut words = line.split_whitespace().peekable();
+    let mut words = Words::new(line);
     let mut truncated = false;
-    while let Some(word) = words.next() {
+    while let Some((word, flags)) = words.next() {
         if out.len() >= MAX_TOKENS {
             truncated = true;
             break;
@@ -201,9 +205,10 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
                 }
             }
         }
-        push_word(word, out);
+        push_word(word, flags, out);
     }
-    if out.len() > MAX_TOKENS || (out.len() == MAX_TOKENS && (truncated || words.peek().is_some()))
+    if out.len() > MAX_TOKENS
+        || (out.len() == MAX_TOKENS && (truncated || words.clone().next().is_some()))
     {
         out.truncate(MAX_TOKENS - 1);
         out.push(Piece::masked("", "", false));
@@ -212,9 +217,13 @@ pub(super) fn tokenize_into<'a>(line: &'a str, out: &mut Vec<Piece<'a>>) {
 
 /// Whether the masked piece `last` ends a number (its core starts with a digit or sign).
 fn number_before(line: &str, base: usize, last: &Piece) -> bool {
-    let start = last.pre.as_ptr() as usize - base + last.pre.len();
+    // A frame dropped for length (see `Piece::masked`) is a `""` outside the line: no core to
+    // look at (this used to underflow, panicking in debug builds and finding nothing in release).
+    let Some(start) = (last.pre.as_ptr() as usize).checked_sub(base) else {
+        return false;
+    };
     line.as_bytes()
-        .get(start)
+        .get(start.saturating_add(last.pre.len()))
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
 }
 
@@ -231,14 +240,14 @@ fn group_open(word: &str) -> Option<u8> {
 fn variable_group<'a>(
     first: &str,
     open: u8,
-    mut rest: impl Iterator<Item = &'a str>,
+    mut rest: impl Iterator<Item = (&'a str, u16)>,
 ) -> Option<usize> {
     let close = if open == b'(' { ')' } else { ']' };
     let mut word = first;
     let mut prev_variable = false;
     for n in 0..MAX_GROUP_WORDS {
         let inner = if n == 0 { &word[1..] } else { word };
-        let end = inner.trim_end_matches([',', '.', ';', ':']);
+        let end = trim_end_bytes(inner, |b| matches!(b, b',' | b'.' | b';' | b':'));
         let (body, closes) = match end.strip_suffix(close) {
             Some(b) => (b, true),
             None => (end, false),
@@ -258,7 +267,7 @@ fn variable_group<'a>(
         if closes {
             return Some(n);
         }
-        word = rest.next()?;
+        word = rest.next()?.0;
     }
     None
 }
@@ -269,14 +278,24 @@ pub(super) fn is_unit(text: &str) -> bool {
         "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
         "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
     ];
-    let core = text.trim_end_matches([',', ')', ']', ';', '.']);
-    core.len() <= 7 && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
+    let core = trim_end_bytes(text, |b| matches!(b, b',' | b')' | b']' | b';' | b'.'));
+    // Every unit starts with one of these (`µ` with its UTF-8 lead byte 0xC2).
+    let starts = |b: u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'b' | b'k' | b'm' | b'g' | b't' | b'n' | b'u' | 0xC2 | b's' | b'h' | b'%'
+        )
+    };
+    core.len() <= 7
+        && core.as_bytes().first().is_some_and(|&b| starts(b))
+        && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
 }
 
-pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
+/// Pushes the pieces of `word`, whose bytes' classes are `flags` (see [`flags_of`]).
+pub(super) fn push_word<'a>(word: &'a str, flags: u16, out: &mut Vec<Piece<'a>>) {
     // Most words have nothing to split on: one piece, masked once.
-    if !word.bytes().any(|b| matches!(b, b'=' | b',' | b':')) {
-        out.push(mask_piece(word, false, false));
+    if flags & SPLIT == 0 {
+        out.push(mask_word(word, flags));
         return;
     }
     let (lead, core, _) = peel(word);
@@ -304,9 +323,26 @@ pub(super) fn push_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
     out.push(mask_piece(&word[start..], after_eq, false));
 }
 
+/// [`mask_piece`] for a whole word with nothing to split on, whose bytes' classes are `flags`:
+/// a word without brackets, quotes or trailing punctuation is its own core, and the classes
+/// of the core are already known.
+fn mask_word(word: &str, flags: u16) -> Piece<'_> {
+    if flags & (LEAD | TRAIL) != 0 || word.len() > MAX_PLAIN_BYTES {
+        return mask_piece(word, false, false);
+    }
+    // No `=`, `,` or `:` to trim, nothing to peel: lead and trail are empty, so not quoted.
+    if word.len() > MAX_CORE_BYTES || is_variable_with(word, Some(flags)) {
+        // Empty frames sliced from the word: the unit fold locates the core by pointer.
+        let (pre, post) = (&word[..0], &word[word.len()..]);
+        Piece::masked(pre, post, false)
+    } else {
+        Piece::plain(word, false)
+    }
+}
+
 /// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`).
 fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
-    let body = piece.trim_end_matches(['=', ',', ':']);
+    let body = trim_end_bytes(piece, |b| matches!(b, b'=' | b',' | b':'));
     let (lead, core, trail) = peel(body);
     let quoted = (lead.ends_with('"') && trail.starts_with('"'))
         || (lead.ends_with('\'') && trail.starts_with('\''));
@@ -326,16 +362,20 @@ fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
 
 /// Splits `s` into leading brackets/quotes, the core, and trailing brackets/quotes/punctuation.
 pub(super) fn peel(s: &str) -> (&str, &str, &str) {
-    let rest = s.trim_start_matches(['(', '[', '{', '<', '"', '\'']);
-    let lead = &s[..s.len() - rest.len()];
-    let core = rest.trim_end_matches([')', ']', '}', '>', '"', '\'', '.', ',', ';', ':', '!', '?']);
-    let trail = &rest[core.len()..];
-    (lead, core, trail)
+    let (lead, rest) = s.split_at(lead_len(s.as_bytes()));
+    let core = trim_end_class(rest, TRAIL);
+    (lead, core, &rest[core.len()..])
 }
 
 /// Whether a token core is a variable. Byte scans only; the cheap rejections come first so
 /// ordinary words cost one pass.
 pub(super) fn is_variable(core: &str) -> bool {
+    is_variable_with(core, None)
+}
+
+/// [`is_variable`] with the classes of `core`'s bytes (see [`flags_of`]) when already known
+/// (otherwise they are computed here, unless the first bytes decide).
+fn is_variable_with(core: &str, known: Option<u16>) -> bool {
     let b = core.as_bytes();
     let Some(&first) = b.first() else {
         return false;
@@ -348,30 +388,24 @@ pub(super) fn is_variable(core: &str) -> bool {
     if unsigned.first().is_some_and(u8::is_ascii_digit) || core == WILDCARD {
         return true;
     }
-    // One pass over the bytes decides which of the rarer shapes are possible at all.
-    let mut digits = 0usize;
-    let mut specials = false;
-    for &c in b {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if !c.is_ascii_alphabetic() {
-            specials = true;
-        }
-    }
-    if !specials && digits == 0 {
+    // One pass over the bytes decides which of the rarer shapes are possible at all: each
+    // test below runs only if the characters it needs are there.
+    let flags = known.unwrap_or_else(|| flags_of(b));
+    let has = |bit: u16| flags & bit != 0;
+    let (digits, specials) = (has(DIGIT), has(SPECIAL));
+    if !specials && !digits {
         // Letters only (the most common word): a variable only if it is hex with a digit,
         // which needs a digit, or a `0x` prefix, which needs one too.
         return false;
     }
     is_hex_id(core)
         || (specials
-            && (is_uuid(core)
-                || is_ipv6(core)
-                || is_host_port(core)
-                || core.contains("://")
-                || is_path(core)
-                || is_email(core)))
-        || (digits > 0 && has_numeric_part(core))
+            && ((core.len() == 36 && is_uuid(core))
+                || (has(COLON) && (is_ipv6(core) || is_host_port(core)))
+                || (has(COLON) && has(SLASH) && core.contains("://"))
+                || (has(SLASH | BACKSLASH) && is_path(core))
+                || (has(AT) && is_email(core))))
+        || (digits && has_numeric_part(core))
 }
 
 pub(super) fn is_hex_id(s: &str) -> bool {

@@ -3,10 +3,13 @@
 //! Hot path, per line: tokens borrow from the line (no per-token allocation); the masked
 //! line is rendered into a reused buffer and looked up in a cache of masked lines already
 //! seen, so an exact repeat (after masking) costs one hash lookup and no clustering. Only a
-//! new masked shape walks the leaf and compares templates.
+//! new masked shape walks the leaf and compares templates. Before all that, the raw line is
+//! looked up in a cache of raw lines whose masked shape is in the shape cache: a line seen
+//! verbatim before is not even tokenized. The two caches are kept consistent (a raw entry
+//! exists only while its shape's entry does, pointing to the same cluster), so the short-cut
+//! never changes which pattern a line gets.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
 
@@ -15,54 +18,13 @@ use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD}
 
 /// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
 const CACHE_ENTRIES: usize = 8_192;
-/// Longer masked lines are not cached (so the cache stays under ~8 MB).
+/// Longer masked (or raw) lines are not cached (so each cache stays under ~8 MB).
 const CACHE_KEY_BYTES: usize = 1_024;
 
-/// A small, fast, non-cryptographic hasher (FxHash's mixing step) for the miner's maps. Keys
-/// are log text, so a hostile source could force collisions; that costs speed, never
-/// correctness, and the maps are bounded.
-#[derive(Default, Clone, Copy)]
-pub(super) struct FxHasher(u64);
-
-const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in chunks.by_ref() {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.mix(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.mix(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.mix(u64::from(i));
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.mix(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(super) type FxBuild = BuildHasherDefault<FxHasher>;
-pub(super) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+/// The miner's maps: `foldhash`'s fast hasher, seeded per map from a random per-process seed
+/// (much faster than SipHash on log text, and a hostile source cannot pick collisions in
+/// advance; the maps are bounded either way).
+pub(super) type FxMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A pattern held by a [`Miner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,6 +66,8 @@ pub struct Miner {
     clock: u64,
     /// Masked line → cluster that took it.
     cache: FxMap<String, usize>,
+    /// Raw line → cluster, only for lines whose masked shape is in `cache` (same cluster).
+    lines: FxMap<Box<str>, usize>,
     /// Reused buffers (no allocation per line once warm).
     key: String,
     pieces: Vec<Piece<'static>>,
@@ -119,6 +83,7 @@ impl Default for Miner {
             evicted: 0,
             clock: 0,
             cache: FxMap::default(),
+            lines: FxMap::default(),
             key: String::new(),
             pieces: Vec::new(),
         }
@@ -158,7 +123,26 @@ impl Miner {
 
     /// As [`Miner::add`], counting the line `weight` times.
     pub fn add_weighted(&mut self, line: &str, weight: u64) -> PatternRef {
+        self.add_with(line, weight, true)
+    }
+
+    /// As [`Miner::add_weighted`]; `raw_cache: false` skips the raw-line short-cut (tests
+    /// check that it never changes the result).
+    pub(super) fn add_with(&mut self, line: &str, weight: u64, raw_cache: bool) -> PatternRef {
         self.clock += 1;
+        // A line seen verbatim before: the shape cache would give the same cluster.
+        let cached = if raw_cache {
+            self.lines.get(line)
+        } else {
+            None
+        };
+        if let Some(c) = cached.map(|&c| self.live_slot(c)) {
+            if let Some(cluster) = self.clusters.get_mut(c).filter(|k| k.state == State::Live) {
+                cluster.count += weight;
+                cluster.last = self.clock;
+                return PatternRef(c);
+            }
+        }
         let mut pieces: Vec<Piece> = recycle(std::mem::take(&mut self.pieces));
         tokenize_into(line, &mut pieces);
         render_pieces(&pieces, &mut self.key);
@@ -178,6 +162,7 @@ impl Miner {
                 if self.key.len() <= CACHE_KEY_BYTES {
                     if self.cache.len() >= CACHE_ENTRIES {
                         self.cache.clear();
+                        self.lines.clear();
                     }
                     self.cache.insert(self.key.clone(), r.0);
                 }
@@ -185,6 +170,13 @@ impl Miner {
             }
         };
         self.pieces = recycle(pieces);
+        // The shape is cached now (unless too long): remember the raw line too.
+        if self.key.len() <= CACHE_KEY_BYTES && line.len() <= CACHE_KEY_BYTES {
+            if self.lines.len() >= CACHE_ENTRIES {
+                self.lines.clear();
+            }
+            self.lines.insert(line.into(), r.0);
+        }
         r
     }
 
@@ -358,6 +350,7 @@ impl Miner {
             i
         };
         self.cache.retain(|_, c| alive(&live_slot(*c)));
+        self.lines.retain(|_, c| alive(&live_slot(*c)));
     }
 }
 

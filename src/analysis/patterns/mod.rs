@@ -15,8 +15,13 @@
 //!   after one), such as `(1.16 KB)` or `[worker-3]`, folds into the token before it and
 //!   renders as ` (<*>)`. Lines with and without such an optional group then have the same
 //!   token count, so length routing does not split one message (Proxifier's `close` event).
-//! * **Speed.** Tokens borrow from the line; the masked line is looked up in a bounded cache of
-//!   shapes already seen, so an exact repeat after masking skips clustering (see `miner.rs`).
+//! * **Speed.** Tokens borrow from the line; words are split and classified in one pass over
+//!   the bytes with a 256-entry class table (`scan.rs`), so a plain word is never rescanned.
+//!   A line seen verbatim before skips tokenizing (a bounded cache of raw lines), and the
+//!   masked line is looked up in a bounded cache of shapes already seen, so an exact repeat
+//!   after masking skips clustering (see `miner.rs`; neither cache changes a result). The
+//!   tokenizer as it was before the byte-level rewrite is kept, in test builds only, as
+//!   `reference.rs`, and differential tests hold the two to identical tokens.
 //! * **Memory.** A [`Miner`] keeps at most [`MAX_CLUSTERS`] live patterns and evicts the least
 //!   recently used eighth when a new one would pass that; [`summarize`] keeps
 //!   [`MAX_EXAMPLES`] lines per pattern. [`ids::PatternIds`] (persisted by the store) is
@@ -90,7 +95,12 @@ pub mod change;
 mod events;
 pub mod ids;
 mod mask;
+#[cfg(test)]
+mod mask_tests;
 mod miner;
+#[cfg(test)]
+mod reference;
+mod scan;
 pub mod score;
 #[cfg(test)]
 mod tests;
