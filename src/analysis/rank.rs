@@ -38,6 +38,22 @@ const RECENCY_HALF_SECS: f64 = 3.0 * 3600.0;
 /// The named parts of an incident's score; their sum is the score. The SLO part is read from
 /// `incident.slo_burns` (set by [`rank_incidents`]).
 pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(String, f64)> {
+    let anomaly = incident
+        .key_series
+        .iter()
+        .filter_map(|id| input.anomalies.get(id))
+        .map(|x| finite01(x.peak_score))
+        .fold(0.0, f64::max);
+    score_parts_with(incident, input, anomaly)
+}
+
+/// [`score_parts`] with the anomaly part's value (the highest peak score among the key
+/// series) already known.
+fn score_parts_with(
+    incident: &Incident,
+    input: &IncidentInput<'_>,
+    anomaly: f64,
+) -> Vec<(String, f64)> {
     let severity = incident
         .members
         .iter()
@@ -47,13 +63,6 @@ pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(Strin
     let s = incident.services.len().max(1) as f64;
     let a = incident.members.len().max(1) as f64;
     let blast = 0.65 * (s - 1.0) / (s + 1.0) + 0.35 * (a - 1.0) / (a + 3.0);
-
-    let anomaly = incident
-        .key_series
-        .iter()
-        .filter_map(|id| input.anomalies.get(id))
-        .map(|x| finite01(x.peak_score))
-        .fold(0.0, f64::max);
 
     let (mut total, mut novel) = (0usize, 0usize);
     for p in input.patterns {
@@ -107,6 +116,29 @@ pub fn rank_incidents(incidents: &mut [Incident], input: &IncidentInput<'_>) {
         inc.score_parts = score_parts(inc, input);
         inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
     }
+    sort_and_number(incidents);
+}
+
+/// [`rank_incidents`] with each incident's anomaly part's value already known (`anomaly[i]`
+/// for `incidents[i]`, see [`score_parts`]).
+pub(crate) fn rank_incidents_with(
+    incidents: &mut [Incident],
+    input: &IncidentInput<'_>,
+    anomaly: &[f64],
+) {
+    let slo_series = slo::slo_series(input.series);
+    for (inc, &a) in incidents.iter_mut().zip(anomaly) {
+        if !slo_series.is_empty() {
+            inc.slo_burns = slo::burns(&slo_series, &inc.services, input.now);
+        }
+        inc.score_parts = score_parts_with(inc, input, a);
+        inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
+    }
+    sort_and_number(incidents);
+}
+
+/// Most urgent first, then `rank` 1..n.
+fn sort_and_number(incidents: &mut [Incident]) {
     incidents.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
