@@ -17,7 +17,10 @@
 //! discounted when even the best candidate's evidence is thin. Candidates sum to at most 1; the
 //! top [`MAX_CANDIDATES`] are kept.
 use super::correlate::world::{Svc, World};
-use super::correlate::{clock, finite01, gap, IncidentInput, Topology, ANOMALY_LOOKBACK_SECS};
+use std::cmp::Ordering;
+use std::fmt::Write;
+
+use super::correlate::{finite01, Clock, Gap, IncidentInput, Topology, ANOMALY_LOOKBACK_SECS};
 use super::{Direction, PatternSummary};
 use crate::domain::{CauseCandidate, Evidence, EvidenceKind, Member};
 
@@ -108,17 +111,19 @@ pub fn likely_causes(
     input: &IncidentInput<'_>,
     topology: &Topology,
 ) -> Vec<CauseCandidate> {
+    let services: Vec<Option<&str>> = members.iter().map(|m| m.service.as_deref()).collect();
     let world = World::new(
         topology.edges(),
-        members.iter().filter_map(|m| m.service.as_deref()),
+        &services,
         input.series,
         input.anomalies,
         input.patterns,
     );
     let refs: Vec<MemberRef<'_>> = members
         .iter()
-        .map(|m| MemberRef {
-            svc: m.service.as_deref().and_then(|s| world.id(s)),
+        .enumerate()
+        .map(|(i, m)| MemberRef {
+            svc: world.alert_svc(i),
             start: m.starts_at.timestamp(),
             alertname: m.alertname.as_str(),
         })
@@ -202,10 +207,16 @@ fn collect<'w, 'a: 'w>(
             let mut metric: Option<(f64, &'w str, f64, Direction, Option<i64>)> = None;
             for row in world.rows(svc) {
                 let Some(a) = row.anomaly else { continue };
-                let name = row.series.metric();
+                // The metric name is looked up only when it decides or is kept.
+                let mut name: Option<&'w str> = None;
+                let mut name_of = || *name.get_or_insert_with(|| row.series.metric());
                 if let Some(o) = a.onset.filter(|o| *o >= from && *o <= now) {
-                    if anomaly_onset.is_none_or(|(t, n)| (o, name) < (t, n)) {
-                        anomaly_onset = Some((o, name));
+                    let earlier = match anomaly_onset {
+                        None => true,
+                        Some((t, n)) => o < t || (o == t && name_of() < n),
+                    };
+                    if earlier {
+                        anomaly_onset = Some((o, name_of()));
                     }
                 }
                 let sigma = if a.deviation_sigma.is_finite() {
@@ -214,10 +225,17 @@ fn collect<'w, 'a: 'w>(
                     0.0
                 };
                 let size = finite01(a.peak_score).max(sigma.abs() / (sigma.abs() + SIGMA_HALF));
-                let better =
-                    metric.is_none_or(|m| size.total_cmp(&m.0).then(m.1.cmp(name)).is_gt());
-                if size > 0.0 && better {
-                    metric = Some((size, name, sigma, a.direction, a.onset));
+                let better = size > 0.0
+                    && match metric {
+                        None => true,
+                        Some(m) => match size.total_cmp(&m.0) {
+                            Ordering::Greater => true,
+                            Ordering::Less => false,
+                            Ordering::Equal => m.1 > name_of(),
+                        },
+                    };
+                if better {
+                    metric = Some((size, name_of(), sigma, a.direction, a.onset));
                 }
             }
             Signals {
@@ -318,15 +336,19 @@ fn evidence(i: usize, all: &[Signals<'_>], t0: Option<i64>, deps: &[bool]) -> Ve
             Direction::None if *sigma < 0.0 => "below",
             Direction::None => "above",
         };
-        let since = onset.map_or(String::new(), |o| format!(" since {}", clock(o)));
-        let text = if sigma.abs() >= 0.05 {
-            format!(
-                "{name} {} {side} normal{since}",
+        let mut text = String::with_capacity(96);
+        let _ = if sigma.abs() >= 0.05 {
+            write!(
+                text,
+                "{name} {} {side} normal",
                 super::anomaly::sigma_text(*sigma)
             )
         } else {
-            format!("{name} anomalous (score {value:.2}){since}")
+            write!(text, "{name} anomalous (score {value:.2})")
         };
+        if let Some(o) = onset {
+            let _ = write!(text, " since {}", Clock(*o));
+        }
         evidence.push(Evidence {
             kind: EvidenceKind::Fact,
             text,
@@ -353,17 +375,17 @@ fn names<'s>(all: &[Signals<'s>], i: usize, pick: impl Fn(usize) -> bool) -> Vec
 }
 
 fn onset_text(s: &Signals<'_>, all: &[Signals<'_>], onset: i64, t0: i64) -> String {
-    let what = match (s.first_alert, &s.anomaly_onset) {
-        (Some((a, _)), Some((m, id))) if *m < a => {
-            format!(
-                "{id} anomalous from {}, {} before its first alert",
-                clock(*m),
-                gap(a - m)
-            )
-        }
-        (Some((a, _)), _) => format!("first alert at {}", clock(a)),
-        (None, Some((m, id))) => format!("{id} anomalous from {}", clock(*m)),
-        (None, None) => String::new(),
+    let mut text = String::with_capacity(96);
+    let _ = match (s.first_alert, s.anomaly_onset) {
+        (Some((a, _)), Some((m, id))) if m < a => write!(
+            text,
+            "{id} anomalous from {}, {} before its first alert",
+            Clock(m),
+            Gap(a - m)
+        ),
+        (Some((a, _)), _) => write!(text, "first alert at {}", Clock(a)),
+        (None, Some((m, id))) => write!(text, "{id} anomalous from {}", Clock(m)),
+        (None, None) => Ok(()),
     };
     if onset > t0 {
         let first = all
@@ -372,18 +394,20 @@ fn onset_text(s: &Signals<'_>, all: &[Signals<'_>], onset: i64, t0: i64) -> Stri
             .map(|o| o.service)
             .next()
             .unwrap_or("?");
-        return format!("{what}, {} after {first}", gap(onset - t0));
+        let _ = write!(text, ", {} after {first}", Gap(onset - t0));
+        return text;
     }
     let next = all
         .iter()
         .filter(|o| o.svc != s.svc)
         .filter_map(Signals::onset)
         .min();
-    match next {
-        Some(n) if n > onset => format!("{what}, {} before any other service", gap(n - onset)),
-        Some(_) => format!("{what}, together with another service"),
-        None => what,
-    }
+    let _ = match next {
+        Some(n) if n > onset => write!(text, ", {} before any other service", Gap(n - onset)),
+        Some(_) => write!(text, ", together with another service"),
+        None => Ok(()),
+    };
+    text
 }
 
 fn list(names: &[&str]) -> String {

@@ -37,6 +37,7 @@
 //! Each group then gets its likely cause ([`super::cause`]), a title, key series and a rank
 //! ([`super::rank`]).
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 
@@ -117,7 +118,7 @@ pub fn build_incidents_with_rules(
         .chain(inferred);
     let world = world::World::new(
         edges,
-        services.iter().flatten().copied(),
+        &services,
         input.series,
         input.anomalies,
         input.patterns,
@@ -205,20 +206,37 @@ pub(crate) fn finite01(x: f64) -> f64 {
 
 /// "14:03" (UTC) for unix seconds.
 pub(crate) fn clock(secs: i64) -> String {
-    // Same as formatting "%H:%M", without parsing a format string each time.
-    if DateTime::from_timestamp(secs, 0).is_none() {
-        return "?".into();
+    Clock(secs).to_string()
+}
+
+/// [`clock`] as a `Display` value, to write into a text without an extra string.
+pub(crate) struct Clock(pub i64);
+
+impl fmt::Display for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Same as chrono's "%H:%M", without parsing a format string each time.
+        if DateTime::from_timestamp(self.0, 0).is_none() {
+            return f.write_str("?");
+        }
+        let day = self.0.rem_euclid(86_400);
+        write!(f, "{:02}:{:02}", day / 3600, day % 3600 / 60)
     }
-    let day = secs.rem_euclid(86_400);
-    format!("{:02}:{:02}", day / 3600, day % 3600 / 60)
 }
 
 /// A gap in seconds as "<1 m", "12 m" or "2 h 5 m".
 pub fn gap(secs: i64) -> String {
-    let secs = secs.unsigned_abs();
-    match secs / 60 {
-        0 => "<1 m".to_string(),
-        m if m < 60 => format!("{m} m"),
-        m => format!("{} h {} m", m / 60, m % 60),
+    Gap(secs).to_string()
+}
+
+/// [`gap`] as a `Display` value, to write into a text without an extra string.
+pub(crate) struct Gap(pub i64);
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.unsigned_abs() / 60 {
+            0 => f.write_str("<1 m"),
+            m if m < 60 => write!(f, "{m} m"),
+            m => write!(f, "{} h {} m", m / 60, m % 60),
+        }
     }
 }

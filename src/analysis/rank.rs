@@ -116,13 +116,14 @@ pub fn rank_incidents(incidents: &mut [Incident], input: &IncidentInput<'_>) {
         inc.score_parts = score_parts(inc, input);
         inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
     }
-    sort_and_number(incidents);
+    incidents.sort_by(urgency);
+    number(incidents);
 }
 
 /// [`rank_incidents`] with each incident's anomaly part's value already known (`anomaly[i]`
 /// for `incidents[i]`, see [`score_parts`]).
 pub(crate) fn rank_incidents_with(
-    incidents: &mut [Incident],
+    incidents: &mut Vec<Incident>,
     input: &IncidentInput<'_>,
     anomaly: &[f64],
 ) {
@@ -134,18 +135,30 @@ pub(crate) fn rank_incidents_with(
         inc.score_parts = score_parts_with(inc, input, a);
         inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
     }
-    sort_and_number(incidents);
+    // Sorting positions and then moving each incident once is cheaper than moving the large
+    // incidents around while sorting; the order is the same (both sorts are stable).
+    let mut order: Vec<usize> = (0..incidents.len()).collect();
+    order.sort_by(|&a, &b| urgency(&incidents[a], &incidents[b]));
+    let mut slots: Vec<Option<Incident>> = incidents.drain(..).map(Some).collect();
+    incidents.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
+    );
+    number(incidents);
 }
 
-/// Most urgent first, then `rank` 1..n.
-fn sort_and_number(incidents: &mut [Incident]) {
-    incidents.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.severity.cmp(&a.severity))
-            .then(a.started_at.cmp(&b.started_at))
-            .then(a.id.cmp(&b.id))
-    });
+/// Most urgent first: by score, then severity, then the earlier start, then the id.
+fn urgency(a: &Incident, b: &Incident) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(b.severity.cmp(&a.severity))
+        .then(a.started_at.cmp(&b.started_at))
+        .then(a.id.cmp(&b.id))
+}
+
+/// Sets `rank` 1..n in order.
+fn number(incidents: &mut [Incident]) {
     for (i, inc) in incidents.iter_mut().enumerate() {
         inc.rank = i + 1;
     }

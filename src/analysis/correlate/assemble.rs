@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::link::{best_anchor, Related, Relation};
 use super::nodes::Node;
 use super::world::{Svc, World};
-use super::{finite01, gap, IncidentInput, FLAP_WINDOW_SECS, MAX_KEY_SERIES};
+use super::{finite01, Gap, IncidentInput, FLAP_WINDOW_SECS, MAX_KEY_SERIES};
 use crate::analysis::cause::{self, MemberRef, Scratch};
 use crate::domain::incident::incident_id;
 use crate::domain::{CauseCandidate, Incident, Member, Severity};
@@ -30,7 +30,7 @@ pub(crate) fn assemble(idx: &[usize], cx: &Ctx<'_, '_>, scratch: &mut Scratch) -
             let n = &nodes[i];
             Member {
                 fingerprint: n.alert.fingerprint.clone(),
-                alertname: n.alert.name().to_string(),
+                alertname: n.name.to_string(),
                 service: n.service.map(str::to_string),
                 severity: n.alert.severity(),
                 starts_at: n.alert.starts_at,
@@ -53,7 +53,7 @@ pub(crate) fn assemble(idx: &[usize], cx: &Ctx<'_, '_>, scratch: &mut Scratch) -
         .map(|&i| MemberRef {
             svc: nodes[i].svc,
             start: nodes[i].start,
-            alertname: nodes[i].alert.name(),
+            alertname: nodes[i].name,
         })
         .collect();
     let (candidates, cause_svc) = cause::likely_causes_in(&refs, cx.input, cx.world, scratch);
@@ -102,7 +102,7 @@ fn reason(m: usize, group: &[usize], cx: &Ctx<'_, '_>) -> String {
             text,
             "; flapping ({} state changes in {})",
             node.flap.changes,
-            gap(FLAP_WINDOW_SECS)
+            Gap(FLAP_WINDOW_SECS)
         );
     }
     text
@@ -114,11 +114,11 @@ fn describe(m: &Node<'_>, k: &Node<'_>, rel: &Relation<'_>, world: &World<'_>) -
     let calls = |a: Option<Svc>, b: Option<Svc>| a.zip(b).is_some_and(|(a, b)| world.calls(a, b));
     let mut text = String::with_capacity(96);
     let _ = match rel {
-        Relation::SameService => write!(text, "same service {sm} as {}", k.alert.name()),
+        Relation::SameService => write!(text, "same service {sm} as {}", k.name),
         Relation::Adjacent if calls(m.svc, k.svc) => write!(text, "{sm} calls {sk}"),
         Relation::Adjacent => write!(text, "{sk} calls {sm}"),
         Relation::SharedLabel(key, value) => {
-            write!(text, "same {key} {value} as {}", k.alert.name())
+            write!(text, "same {key} {value} as {}", k.name)
         }
         Relation::TwoHops => {
             let via = m.svc.zip(k.svc).and_then(|(a, b)| world.via(a, b));
@@ -130,12 +130,12 @@ fn describe(m: &Node<'_>, k: &Node<'_>, rel: &Relation<'_>, world: &World<'_>) -
     // The anchor's name is already in the link text for these two.
     let other = match rel {
         Relation::SameService | Relation::SharedLabel(..) => "it",
-        _ => k.alert.name(),
+        _ => k.name,
     };
     let _ = match m.start.saturating_sub(k.start) {
         0 => write!(text, "; began together with {other}"),
-        d if d > 0 => write!(text, "; began {} after {other}", gap(d)),
-        d => write!(text, "; began {} before {other}", gap(d)),
+        d if d > 0 => write!(text, "; began {} after {other}", Gap(d)),
+        d => write!(text, "; began {} before {other}", Gap(d)),
     };
     text
 }
@@ -208,15 +208,23 @@ fn key_series(services: &[Svc], cause: Option<Svc>, world: &World<'_>) -> (Vec<S
             .then(a.2.cmp(&b.2))
             .then(a.3.cmp(b.3))
     });
+    // Each id once. Rows with one id share their anomaly result, so two of them differ at
+    // most in the cause flag: with the same flag they are neighbours after sorting, otherwise
+    // the flagged one came first.
     let mut out: Vec<&str> = Vec::with_capacity(rows.len().min(MAX_KEY_SERIES));
+    let mut flagged = 0;
     let mut anomaly = 0.0f64;
-    for (_, peak, _, id) in rows {
+    for (cause_anomalous, peak, _, id) in rows {
         if out.len() == MAX_KEY_SERIES {
             break;
         }
-        if !out.contains(&id) {
+        let dup = out.last() == Some(&id) || out[..flagged].contains(&id);
+        if !dup {
             out.push(id);
             anomaly = anomaly.max(peak);
+            if cause_anomalous {
+                flagged = out.len();
+            }
         }
     }
     (out.into_iter().map(str::to_string).collect(), anomaly)

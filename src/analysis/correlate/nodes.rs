@@ -12,6 +12,8 @@ use crate::domain::Alert;
 /// One active alert with what grouping needs to know about it.
 pub(crate) struct Node<'a> {
     pub alert: &'a Alert,
+    /// The alert's name (looked up once).
+    pub name: &'a str,
     pub start: i64,
     pub service: Option<&'a str>,
     /// The interned service.
@@ -79,7 +81,7 @@ pub(crate) fn active_nodes<'a>(
             let alert = &input.alerts[i];
             let start = alert.starts_at.timestamp();
             let service = services[i];
-            let svc = service.and_then(|s| world.id(s));
+            let svc = world.alert_svc(i);
             let flap = if changes.is_empty() {
                 FlapStatus::default()
             } else {
@@ -113,6 +115,7 @@ pub(crate) fn active_nodes<'a>(
             Node {
                 specific,
                 alert,
+                name: alert.name(),
                 start,
                 service,
                 svc,

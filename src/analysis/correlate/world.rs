@@ -21,7 +21,6 @@ pub(crate) struct Row<'a> {
 pub(crate) struct World<'a> {
     /// Service names by id.
     names: Vec<&'a str>,
-    ids: FastMap<&'a str, Svc>,
     /// Callees and callers of each service, sorted by id, each once.
     out: Vec<Vec<Svc>>,
     inn: Vec<Vec<Svc>>,
@@ -31,15 +30,18 @@ pub(crate) struct World<'a> {
     rows: Vec<Row<'a>>,
     /// Notable log patterns by service.
     patterns: FastMap<Svc, Vec<&'a PatternSummary>>,
+    /// The service of each alert passed to [`World::new`].
+    alert_svc: Vec<Option<Svc>>,
 }
 
 impl<'a> World<'a> {
     /// Interns the services of `edges` (self-edges and empty names are ignored, as in
-    /// [`super::Topology::new`]) and the alerting services `alerting`, and indexes the series
+    /// [`super::Topology::new`]) and the services of the alerts (`alerting`, one entry per
+    /// alert, see [`World::alert_svc`]), and indexes the series
     /// of the alerting services (the only ones grouping and cause analysis look at).
     pub fn new(
         edges: impl Iterator<Item = (&'a str, &'a str)>,
-        alerting: impl Iterator<Item = &'a str>,
+        alerting: &[Option<&'a str>],
         series: &'a [Series],
         anomalies: &'a BTreeMap<String, SeriesAnomaly>,
         patterns: &'a [PatternSummary],
@@ -56,7 +58,7 @@ impl<'a> World<'a> {
             .filter(|(f, t)| f != t && !f.is_empty() && !t.is_empty())
             .map(|(f, t)| (intern(f), intern(t)))
             .collect();
-        let alerting: Vec<Svc> = alerting.map(&mut intern).collect();
+        let alert_svc: Vec<Option<Svc>> = alerting.iter().map(|s| s.map(&mut intern)).collect();
         let n = names.len();
         let mut out: Vec<Vec<Svc>> = vec![Vec::new(); n];
         let mut inn: Vec<Vec<Svc>> = vec![Vec::new(); n];
@@ -71,8 +73,8 @@ impl<'a> World<'a> {
             }
         }
         let mut has_alert = vec![false; n];
-        for s in alerting {
-            has_alert[s as usize] = true;
+        for s in alert_svc.iter().flatten() {
+            has_alert[*s as usize] = true;
         }
         // Series by alerting service (a counting sort keeps input order within a service).
         let series_svc: Vec<Svc> = series
@@ -112,18 +114,18 @@ impl<'a> World<'a> {
         }
         World {
             names,
-            ids,
             out,
             inn,
             start,
             rows,
             patterns: by_service,
+            alert_svc,
         }
     }
 
-    /// The id of a service named anywhere in the input.
-    pub fn id(&self, name: &str) -> Option<Svc> {
-        self.ids.get(name).copied()
+    /// The service of alert `i` (in the order given to [`World::new`]).
+    pub fn alert_svc(&self, i: usize) -> Option<Svc> {
+        self.alert_svc[i]
     }
 
     pub fn name(&self, id: Svc) -> &'a str {
