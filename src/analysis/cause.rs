@@ -76,6 +76,8 @@ pub(crate) struct Scratch {
     seen: Vec<u32>,
     stamp: u32,
     stack: Vec<Svc>,
+    /// The dependency matrix of the current incident's services.
+    deps: Vec<bool>,
 }
 
 impl Scratch {
@@ -145,7 +147,9 @@ pub(crate) fn likely_causes_in<'a>(
     let n = signals.len();
     let t0 = signals.iter().filter_map(Signals::onset).min();
     // deps[i * n + j]: service i (transitively) depends on service j; walked once per service.
-    let mut deps = vec![false; n * n];
+    let mut deps = std::mem::take(&mut scratch.deps);
+    deps.clear();
+    deps.resize(n * n, false);
     for (i, s) in signals.iter().enumerate() {
         scratch.walk(world, s.svc);
         for (j, o) in signals.iter().enumerate() {
@@ -180,6 +184,7 @@ pub(crate) fn likely_causes_in<'a>(
             }
         })
         .collect();
+    scratch.deps = deps;
     (candidates, Some(top))
 }
 

@@ -1,7 +1,6 @@
 //! Turning a group of alerts into an incident: members with the reason each one belongs,
 //! likely cause, title and key series.
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::link::{best_anchor, Related, Relation};
@@ -158,19 +157,24 @@ fn title(members: &[Member], top: Option<&CauseCandidate>) -> String {
                 .position(|m| m.service.as_deref() == Some(c.service.as_str()))
         })
         .unwrap_or(0);
-    let others: Vec<&Member> = members
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != lead)
-        .map(|(_, m)| m)
-        .collect();
-    if others.is_empty() {
+    let others = members
+        .len()
+        .saturating_sub(usize::from(lead < members.len()));
+    if others == 0 {
         return head;
     }
-    let svcs: BTreeSet<&str> = others.iter().filter_map(|m| m.service.as_deref()).collect();
-    let alerts = plural(others.len(), "alert");
+    // The distinct services of the other members (a handful: a list beats a set).
+    let mut svcs: Vec<&str> = Vec::new();
+    for (_, m) in members.iter().enumerate().filter(|(i, _)| *i != lead) {
+        if let Some(s) = m.service.as_deref() {
+            if !svcs.contains(&s) {
+                svcs.push(s);
+            }
+        }
+    }
+    let alerts = plural(others, "alert");
     let lead_service = members.get(lead).and_then(|m| m.service.as_deref());
-    let only_lead = svcs.len() == 1 && svcs.iter().next().copied() == lead_service;
+    let only_lead = svcs.len() == 1 && svcs.first().copied() == lead_service;
     match svcs.len() {
         0 => format!("{head} (+{alerts})"),
         _ if only_lead => format!("{head} (+{alerts})"),
