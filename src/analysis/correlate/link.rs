@@ -200,16 +200,29 @@ pub(crate) fn group(
     // Only pairs whose services can relate are looked at: the same service, a neighbour or a
     // service two hops away (each service's alerts, in start order), and alerts of services
     // the graph does not know (then only co-occurring anomalies can link them).
-    let mut of_service: Vec<Vec<usize>> = vec![Vec::new(); world.len()];
+    // The nodes of service `s` are `by_svc[first[s]..first[s + 1]]`, ascending.
+    let mut first = vec![0usize; world.len() + 1];
     let mut unknown: Vec<usize> = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         if let Some(s) = node.svc {
-            of_service[s as usize].push(i);
+            first[s as usize + 1] += 1;
             if !world.knows(s) {
                 unknown.push(i);
             }
         }
     }
+    for s in 0..world.len() {
+        first[s + 1] += first[s];
+    }
+    let mut by_svc = vec![0usize; first[world.len()]];
+    let mut fill = first.clone();
+    for (i, node) in nodes.iter().enumerate() {
+        if let Some(s) = node.svc {
+            by_svc[fill[s as usize]] = i;
+            fill[s as usize] += 1;
+        }
+    }
+    let of_service = |s: Svc| &by_svc[first[s as usize]..first[s as usize + 1]];
     let starts: Vec<i64> = nodes.iter().map(|x| x.start).collect();
     // The nodes of `list` (ascending) after `i` that started within the window of it.
     let window = |list: &[usize], i: usize| -> std::ops::Range<usize> {
@@ -234,7 +247,7 @@ pub(crate) fn group(
         }
         let near = related.near[si as usize].iter().map(|(s, _)| *s);
         for s in std::iter::once(si).chain(near) {
-            let list = &of_service[s as usize];
+            let list = of_service(s);
             for &j in &list[window(list, i)] {
                 link(i, j, si, s);
             }

@@ -22,8 +22,8 @@ pub(crate) struct World<'a> {
     /// Service names by id.
     names: Vec<&'a str>,
     /// Callees and callers of each service, sorted by id, each once.
-    out: Vec<Vec<Svc>>,
-    inn: Vec<Vec<Svc>>,
+    out: Adjacency,
+    inn: Adjacency,
     /// Series rows of the alerting services: those of `s` are `rows[start[s]..start[s + 1]]`,
     /// in input order.
     start: Vec<u32>,
@@ -60,18 +60,17 @@ impl<'a> World<'a> {
             .collect();
         let alert_svc: Vec<Option<Svc>> = alerting.iter().map(|s| s.map(&mut intern)).collect();
         let n = names.len();
-        let mut out: Vec<Vec<Svc>> = vec![Vec::new(); n];
-        let mut inn: Vec<Vec<Svc>> = vec![Vec::new(); n];
-        for (f, t) in edge_ids {
-            out[f as usize].push(t);
-            inn[t as usize].push(f);
+        // Each edge once, as (from, to) and as (to, from), sorted: the lists of a service are
+        // then consecutive and sorted.
+        let mut pairs: Vec<(Svc, Svc)> = edge_ids;
+        pairs.sort_unstable();
+        pairs.dedup();
+        let out = Adjacency::new(n, &pairs);
+        for p in pairs.iter_mut() {
+            *p = (p.1, p.0);
         }
-        for list in out.iter_mut().chain(inn.iter_mut()) {
-            if list.len() > 1 {
-                list.sort_unstable();
-                list.dedup();
-            }
-        }
+        pairs.sort_unstable();
+        let inn = Adjacency::new(n, &pairs);
         let mut has_alert = vec![false; n];
         for s in alert_svc.iter().flatten() {
             has_alert[*s as usize] = true;
@@ -139,30 +138,31 @@ impl<'a> World<'a> {
 
     /// Whether the service appears in any edge.
     pub fn knows(&self, s: Svc) -> bool {
-        !self.out[s as usize].is_empty() || !self.inn[s as usize].is_empty()
+        !self.out.of(s).is_empty() || !self.inn.of(s).is_empty()
     }
 
     /// Services `s` calls directly, in id order.
     pub fn callees(&self, s: Svc) -> &[Svc] {
-        &self.out[s as usize]
+        self.out.of(s)
     }
 
     /// Services calling `s` directly, in id order.
     pub fn callers(&self, s: Svc) -> &[Svc] {
-        &self.inn[s as usize]
+        self.inn.of(s)
     }
 
     /// Whether there is a direct edge `caller -> callee`.
     pub fn calls(&self, caller: Svc, callee: Svc) -> bool {
-        self.out[caller as usize].binary_search(&callee).is_ok()
+        self.out.of(caller).binary_search(&callee).is_ok()
     }
 
     /// The first service (by name) on a call chain `a -> via -> b` or `b -> via -> a`, as
     /// [`super::Topology::within_two_hops`] names it.
     pub fn via(&self, a: Svc, b: Svc) -> Option<Svc> {
         let chain = |x: Svc, y: Svc| {
-            let inn = &self.inn[y as usize];
-            self.out[x as usize]
+            let inn = self.inn.of(y);
+            self.out
+                .of(x)
                 .iter()
                 .copied()
                 .filter(|v| inn.binary_search(v).is_ok())
@@ -185,5 +185,34 @@ impl<'a> World<'a> {
     /// The notable log patterns of `s`.
     pub fn patterns(&self, s: Svc) -> &[&'a PatternSummary] {
         self.patterns.get(&s).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One direction of the graph in compressed form: the neighbours of `s` are
+/// `list[start[s]..start[s + 1]]`.
+struct Adjacency {
+    start: Vec<u32>,
+    list: Vec<Svc>,
+}
+
+impl Adjacency {
+    /// From pairs `(s, neighbour)` sorted and without duplicates, for services `0..n`.
+    fn new(n: usize, pairs: &[(Svc, Svc)]) -> Self {
+        let mut start = vec![0u32; n + 1];
+        for &(s, _) in pairs {
+            start[s as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        Adjacency {
+            start,
+            list: pairs.iter().map(|&(_, x)| x).collect(),
+        }
+    }
+
+    fn of(&self, s: Svc) -> &[Svc] {
+        let (lo, hi) = (self.start[s as usize], self.start[s as usize + 1]);
+        &self.list[lo as usize..hi as usize]
     }
 }
