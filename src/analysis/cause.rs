@@ -16,11 +16,11 @@
 //! Confidence = `raw / Σ raw × (0.5 + 0.5 × best raw)`: each candidate's share of the evidence,
 //! discounted when even the best candidate's evidence is thin. Candidates sum to at most 1; the
 //! top [`MAX_CANDIDATES`] are kept.
-use std::collections::{BTreeMap, BTreeSet};
+use super::correlate::world::{Svc, World};
+use std::cmp::Ordering;
+use std::fmt::Write;
 
-use super::correlate::{
-    clock, finite01, gap, IncidentInput, SeriesIndex, Topology, ANOMALY_LOOKBACK_SECS,
-};
+use super::correlate::{finite01, Clock, Gap, IncidentInput, Topology, ANOMALY_LOOKBACK_SECS};
 use super::{Direction, PatternSummary};
 use crate::domain::{CauseCandidate, Evidence, EvidenceKind, Member};
 
@@ -41,23 +41,69 @@ const SIGMA_HALF: f64 = 3.0;
 
 /// What was measured for one service.
 struct Signals<'a> {
+    svc: Svc,
     service: &'a str,
     first_alert: Option<(i64, &'a str)>,
     /// Earliest anomaly onset and the metric it belongs to.
-    anomaly_onset: Option<(i64, String)>,
+    anomaly_onset: Option<(i64, &'a str)>,
     /// Best series: (value, id, sigma, direction, onset).
-    metric: Option<(f64, String, f64, Direction, Option<i64>)>,
-    patterns: Vec<&'a PatternSummary>,
+    metric: Option<(f64, &'a str, f64, Direction, Option<i64>)>,
+    patterns: &'a [&'a PatternSummary],
 }
 
 impl Signals<'_> {
     fn onset(&self) -> Option<i64> {
         let a = self.first_alert.map(|(t, _)| t);
-        let b = self.anomaly_onset.as_ref().map(|(t, _)| *t);
+        let b = self.anomaly_onset.map(|(t, _)| t);
         match (a, b) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+/// A member as cause analysis sees it.
+pub(crate) struct MemberRef<'a> {
+    pub svc: Option<Svc>,
+    pub start: i64,
+    pub alertname: &'a str,
+}
+
+/// Buffers reused from one incident to the next.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// `seen[s] == stamp`: service `s` reached in the current walk.
+    seen: Vec<u32>,
+    stamp: u32,
+    stack: Vec<Svc>,
+    /// The dependency matrix of the current incident's services.
+    deps: Vec<bool>,
+}
+
+impl Scratch {
+    /// Marks every service `from` transitively calls (not `from` itself unless on a cycle).
+    fn walk(&mut self, world: &World<'_>, from: Svc) {
+        if self.seen.len() < world.len() {
+            self.seen.resize(world.len(), 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+        self.stack.clear();
+        self.stack.extend_from_slice(world.callees(from));
+        while let Some(node) = self.stack.pop() {
+            let seen = &mut self.seen[node as usize];
+            if *seen != self.stamp {
+                *seen = self.stamp;
+                self.stack.extend_from_slice(world.callees(node));
+            }
+        }
+    }
+
+    fn reached(&self, s: Svc) -> bool {
+        self.seen[s as usize] == self.stamp
     }
 }
 
@@ -67,101 +113,115 @@ pub fn likely_causes(
     input: &IncidentInput<'_>,
     topology: &Topology,
 ) -> Vec<CauseCandidate> {
-    likely_causes_indexed(
-        members,
-        input,
-        topology,
-        &SeriesIndex::with_anomalies(input.series, input.anomalies),
-    )
+    let services: Vec<Option<&str>> = members.iter().map(|m| m.service.as_deref()).collect();
+    let world = World::new(
+        topology.edges(),
+        &services,
+        input.series,
+        input.anomalies,
+        input.patterns,
+    );
+    let refs: Vec<MemberRef<'_>> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MemberRef {
+            svc: world.alert_svc(i),
+            start: m.starts_at.timestamp(),
+            alertname: m.alertname.as_str(),
+        })
+        .collect();
+    likely_causes_in(&refs, input, &world, &mut Scratch::default()).0
 }
 
-/// [`likely_causes`] with a series index built once for many incidents.
-pub fn likely_causes_indexed<'a>(
-    members: &[Member],
+/// [`likely_causes`] on interned members; also returns the top candidate's service.
+pub(crate) fn likely_causes_in<'a>(
+    members: &[MemberRef<'a>],
     input: &IncidentInput<'a>,
-    topology: &Topology,
-    index: &SeriesIndex<'a>,
-) -> Vec<CauseCandidate> {
-    let signals = collect(members, input, index);
+    world: &World<'a>,
+    scratch: &mut Scratch,
+) -> (Vec<CauseCandidate>, Option<Svc>) {
+    let signals = collect(members, input, world);
     if signals.is_empty() {
-        return Vec::new();
+        return (Vec::new(), None);
     }
+    let n = signals.len();
     let t0 = signals.iter().filter_map(Signals::onset).min();
-    // What each service (transitively) depends on, walked once per service.
-    let reach: BTreeMap<&str, BTreeSet<&str>> = signals
-        .iter()
-        .map(|s| (s.service, topology.reachable(s.service)))
-        .collect();
-    let depends_on = |a: &str, b: &str| reach.get(a).is_some_and(|r| r.contains(b));
-    let mut scored: Vec<(f64, i64, CauseCandidate)> = signals
-        .iter()
-        .map(|s| {
-            let (raw, evidence) = score(s, &signals, t0, &depends_on);
-            let cand = CauseCandidate {
-                service: s.service.to_string(),
-                alert: s.first_alert.map(|(_, n)| n.to_string()),
-                confidence: raw,
-                evidence,
-            };
-            (raw, s.onset().unwrap_or(i64::MAX), cand)
+    // deps[i * n + j]: service i (transitively) depends on service j; walked once per service.
+    let mut deps = std::mem::take(&mut scratch.deps);
+    deps.clear();
+    deps.resize(n * n, false);
+    for (i, s) in signals.iter().enumerate() {
+        scratch.walk(world, s.svc);
+        for (j, o) in signals.iter().enumerate() {
+            deps[i * n + j] = scratch.reached(o.svc);
+        }
+    }
+    let mut scored: Vec<(f64, i64, usize)> = (0..n)
+        .map(|i| {
+            let raw = score(i, &signals, t0, &deps);
+            (raw, signals[i].onset().unwrap_or(i64::MAX), i)
         })
         .collect();
     let total: f64 = scored.iter().map(|(r, ..)| *r).sum();
     let best = scored.iter().map(|(r, ..)| *r).fold(0.0, f64::max);
-    for (raw, _, c) in &mut scored {
-        c.confidence = if total > 0.0 {
-            finite01(*raw / total * (0.5 + 0.5 * best))
-        } else {
-            0.0
-        };
-    }
-    scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.1.cmp(&b.1))
-            .then(a.2.service.cmp(&b.2.service))
-    });
-    scored
+    // Services are in name order, so the index breaks ties by name.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let top = signals[scored[0].2].svc;
+    let candidates = scored
         .into_iter()
         .take(MAX_CANDIDATES)
-        .map(|(.., c)| c)
-        .collect()
+        .map(|(raw, _, i)| {
+            let s = &signals[i];
+            CauseCandidate {
+                service: s.service.to_string(),
+                alert: s.first_alert.map(|(_, n)| n.to_string()),
+                confidence: if total > 0.0 {
+                    finite01(raw / total * (0.5 + 0.5 * best))
+                } else {
+                    0.0
+                },
+                evidence: evidence(i, &signals, t0, &deps),
+            }
+        })
+        .collect();
+    scratch.deps = deps;
+    (candidates, Some(top))
 }
 
-fn collect<'a>(
-    members: &'a [Member],
+fn collect<'w, 'a: 'w>(
+    members: &[MemberRef<'a>],
     input: &IncidentInput<'a>,
-    index: &SeriesIndex<'a>,
-) -> Vec<Signals<'a>> {
-    let start = members.iter().map(|m| m.starts_at.timestamp()).min();
-    let Some(start) = start else {
+    world: &'w World<'a>,
+) -> Vec<Signals<'w>> {
+    let Some(start) = members.iter().map(|m| m.start).min() else {
         return Vec::new();
     };
     let from = start.saturating_sub(ANOMALY_LOOKBACK_SECS);
     let now = input.now.timestamp();
-    let mut by_service: BTreeMap<&str, Option<(i64, &str)>> = BTreeMap::new();
-    for m in members {
-        if let Some(s) = m.service.as_deref() {
-            let entry = by_service.entry(s).or_insert(None);
-            let this = (m.starts_at.timestamp(), m.alertname.as_str());
-            if entry.is_none_or(|e| this < e) {
-                *entry = Some(this);
-            }
-        }
-    }
+    // (service, first alert), in service name order.
+    let mut by_service: Vec<(Svc, (i64, &'a str))> = members
+        .iter()
+        .filter_map(|m| Some((m.svc?, (m.start, m.alertname))))
+        .collect();
+    by_service.sort_unstable_by(|a, b| world.name(a.0).cmp(world.name(b.0)).then(a.1.cmp(&b.1)));
+    by_service.dedup_by_key(|(s, _)| *s);
     by_service
         .into_iter()
-        .map(|(service, first_alert)| {
-            let mut anomaly_onset: Option<(i64, String)> = None;
-            let mut metric: Option<(f64, String, f64, Direction, Option<i64>)> = None;
-            for (series, anomaly) in index.series(input, service) {
-                let Some(a) = anomaly else { continue };
-                let name = series.metric();
+        .map(|(svc, first_alert)| {
+            let mut anomaly_onset: Option<(i64, &'w str)> = None;
+            let mut metric: Option<(f64, &'w str, f64, Direction, Option<i64>)> = None;
+            for row in world.rows(svc) {
+                let Some(a) = row.anomaly else { continue };
+                // The metric name is looked up only when it decides or is kept.
+                let mut name: Option<&'w str> = None;
+                let mut name_of = || *name.get_or_insert_with(|| row.series.metric());
                 if let Some(o) = a.onset.filter(|o| *o >= from && *o <= now) {
-                    if anomaly_onset
-                        .as_ref()
-                        .is_none_or(|(t, n)| (o, name) < (*t, n.as_str()))
-                    {
-                        anomaly_onset = Some((o, name.to_string()));
+                    let earlier = match anomaly_onset {
+                        None => true,
+                        Some((t, n)) => o < t || (o == t && name_of() < n),
+                    };
+                    if earlier {
+                        anomaly_onset = Some((o, name_of()));
                     }
                 }
                 let sigma = if a.deviation_sigma.is_finite() {
@@ -170,90 +230,110 @@ fn collect<'a>(
                     0.0
                 };
                 let size = finite01(a.peak_score).max(sigma.abs() / (sigma.abs() + SIGMA_HALF));
-                let better = metric
-                    .as_ref()
-                    .is_none_or(|m| size.total_cmp(&m.0).then(m.1.as_str().cmp(name)).is_gt());
-                if size > 0.0 && better {
-                    metric = Some((size, name.to_string(), sigma, a.direction, a.onset));
+                let better = size > 0.0
+                    && match metric {
+                        None => true,
+                        Some(m) => match size.total_cmp(&m.0) {
+                            Ordering::Greater => true,
+                            Ordering::Less => false,
+                            Ordering::Equal => m.1 > name_of(),
+                        },
+                    };
+                if better {
+                    metric = Some((size, name_of(), sigma, a.direction, a.onset));
                 }
             }
-            let patterns = input
-                .patterns
-                .iter()
-                .filter(|p| p.service.as_deref() == Some(service) && p.is_notable())
-                .collect();
             Signals {
-                service,
-                first_alert,
+                svc,
+                service: world.name(svc),
+                first_alert: Some(first_alert),
                 anomaly_onset,
                 metric,
-                patterns,
+                patterns: world.patterns(svc),
             }
         })
         .collect()
 }
 
-fn score(
-    s: &Signals<'_>,
-    all: &[Signals<'_>],
-    t0: Option<i64>,
-    depends_on: &dyn Fn(&str, &str) -> bool,
-) -> (f64, Vec<Evidence>) {
-    let mut evidence = Vec::new();
-    let mut raw = 0.0;
-    let mut add = |kind, text: String, weight: f64, evidence: &mut Vec<Evidence>| {
-        raw += weight;
-        evidence.push(Evidence { kind, text, weight });
-    };
-
-    if let (Some(onset), Some(t0)) = (s.onset(), t0) {
-        let lag = onset.saturating_sub(t0).max(0);
-        let value = 1.0 / (1.0 + lag as f64 / ONSET_HALF_SECS);
-        add(
-            EvidenceKind::Fact,
-            onset_text(s, all, onset, t0),
-            W_ONSET * value,
-            &mut evidence,
-        );
+/// The onset part's value, the upstream part's (with how many services depend on `i` and
+/// how many it depends on), and the log part's `k`.
+fn upstream(i: usize, all: &[Signals<'_>], deps: &[bool]) -> Option<(f64, usize, usize)> {
+    let n = all.len();
+    let others = n - 1;
+    if others == 0 {
+        return None;
     }
+    let dependents = (0..n).filter(|&j| j != i && deps[j * n + i]).count();
+    let depends = (0..n).filter(|&j| j != i && deps[i * n + j]).count();
+    let mut value = dependents as f64 / others as f64;
+    if depends > 0 {
+        value *= 0.25;
+    }
+    Some((value, dependents, depends))
+}
 
-    let others: Vec<&str> = all
-        .iter()
-        .map(|o| o.service)
-        .filter(|o| *o != s.service)
-        .collect();
-    if !others.is_empty() {
-        let dependents: Vec<&str> = others
-            .iter()
-            .copied()
-            .filter(|o| depends_on(o, s.service))
-            .collect();
-        let deps: Vec<&str> = others
-            .iter()
-            .copied()
-            .filter(|o| depends_on(s.service, o))
-            .collect();
-        let mut value = dependents.len() as f64 / others.len() as f64;
-        if !deps.is_empty() {
-            value *= 0.25;
+fn onset_value(s: &Signals<'_>, t0: Option<i64>) -> Option<(i64, i64, f64)> {
+    let (onset, t0) = (s.onset()?, t0?);
+    let lag = onset.saturating_sub(t0).max(0);
+    Some((onset, t0, 1.0 / (1.0 + lag as f64 / ONSET_HALF_SECS)))
+}
+
+/// The raw score of `all[i]` in 0..1 (the sum of its evidence weights, in evidence order).
+fn score(i: usize, all: &[Signals<'_>], t0: Option<i64>, deps: &[bool]) -> f64 {
+    let s = &all[i];
+    let mut raw = 0.0;
+    if let Some((.., value)) = onset_value(s, t0) {
+        raw += W_ONSET * value;
+    }
+    if let Some((value, dependents, _)) = upstream(i, all, deps) {
+        if dependents > 0 {
+            raw += W_UPSTREAM * value;
         }
-        if !dependents.is_empty() {
-            let text = format!("upstream of {} in the dependency graph", list(&dependents));
-            add(EvidenceKind::Guess, text, W_UPSTREAM * value, &mut evidence);
+    }
+    if let Some((value, ..)) = &s.metric {
+        raw += W_METRIC * value;
+    }
+    if !s.patterns.is_empty() {
+        if let Some((_, k)) = super::patterns::cause_evidence(s.patterns) {
+            raw += W_LOGS * k / (k + 1.0);
         }
-        if !deps.is_empty() {
-            let text = format!(
-                "depends on {}, also affected: may be a symptom",
-                list(&deps)
-            );
+    }
+    finite01(raw)
+}
+
+/// The evidence behind `all[i]`'s score, with its texts (built only for candidates shown).
+fn evidence(i: usize, all: &[Signals<'_>], t0: Option<i64>, deps: &[bool]) -> Vec<Evidence> {
+    let s = &all[i];
+    let n = all.len();
+    let mut evidence = Vec::with_capacity(4);
+    if let Some((onset, t0, value)) = onset_value(s, t0) {
+        evidence.push(Evidence {
+            kind: EvidenceKind::Fact,
+            text: onset_text(s, all, onset, t0),
+            weight: W_ONSET * value,
+        });
+    }
+    if let Some((value, dependents, depends)) = upstream(i, all, deps) {
+        if dependents > 0 {
+            let list_of = names(all, i, |j| deps[j * n + i]);
             evidence.push(Evidence {
                 kind: EvidenceKind::Guess,
-                text,
+                text: format!("upstream of {} in the dependency graph", list(&list_of)),
+                weight: W_UPSTREAM * value,
+            });
+        }
+        if depends > 0 {
+            let list_of = names(all, i, |j| deps[i * n + j]);
+            evidence.push(Evidence {
+                kind: EvidenceKind::Guess,
+                text: format!(
+                    "depends on {}, also affected: may be a symptom",
+                    list(&list_of)
+                ),
                 weight: 0.0,
             });
         }
     }
-
     if let Some((value, name, sigma, direction, onset)) = &s.metric {
         let side = match direction {
             Direction::Down => "below",
@@ -261,42 +341,56 @@ fn score(
             Direction::None if *sigma < 0.0 => "below",
             Direction::None => "above",
         };
-        let since = onset.map_or(String::new(), |o| format!(" since {}", clock(o)));
-        let text = if sigma.abs() >= 0.05 {
-            format!(
-                "{name} {} {side} normal{since}",
+        let mut text = String::with_capacity(96);
+        let _ = if sigma.abs() >= 0.05 {
+            write!(
+                text,
+                "{name} {} {side} normal",
                 super::anomaly::sigma_text(*sigma)
             )
         } else {
-            format!("{name} anomalous (score {value:.2}){since}")
+            write!(text, "{name} anomalous (score {value:.2})")
         };
-        add(EvidenceKind::Fact, text, W_METRIC * value, &mut evidence);
-    }
-
-    // Log patterns (NEW / SURGE / VANISHED): text and k from patterns::cause_evidence.
-    if let Some((text, k)) = super::patterns::cause_evidence(&s.patterns) {
-        add(
-            EvidenceKind::Fact,
+        if let Some(o) = onset {
+            let _ = write!(text, " since {}", Clock(*o));
+        }
+        evidence.push(Evidence {
+            kind: EvidenceKind::Fact,
             text,
-            W_LOGS * k / (k + 1.0),
-            &mut evidence,
-        );
+            weight: W_METRIC * value,
+        });
     }
-    (finite01(raw), evidence)
+    // Log patterns (NEW / SURGE / VANISHED): text and k from patterns::cause_evidence.
+    if let Some((text, k)) = super::patterns::cause_evidence(s.patterns) {
+        evidence.push(Evidence {
+            kind: EvidenceKind::Fact,
+            text,
+            weight: W_LOGS * k / (k + 1.0),
+        });
+    }
+    evidence
+}
+
+/// The services other than `all[i]` that `pick` selects, in order.
+fn names<'s>(all: &[Signals<'s>], i: usize, pick: impl Fn(usize) -> bool) -> Vec<&'s str> {
+    (0..all.len())
+        .filter(|&j| j != i && pick(j))
+        .map(|j| all[j].service)
+        .collect()
 }
 
 fn onset_text(s: &Signals<'_>, all: &[Signals<'_>], onset: i64, t0: i64) -> String {
-    let what = match (s.first_alert, &s.anomaly_onset) {
-        (Some((a, _)), Some((m, id))) if *m < a => {
-            format!(
-                "{id} anomalous from {}, {} before its first alert",
-                clock(*m),
-                gap(a - m)
-            )
-        }
-        (Some((a, _)), _) => format!("first alert at {}", clock(a)),
-        (None, Some((m, id))) => format!("{id} anomalous from {}", clock(*m)),
-        (None, None) => String::new(),
+    let mut text = String::with_capacity(96);
+    let _ = match (s.first_alert, s.anomaly_onset) {
+        (Some((a, _)), Some((m, id))) if m < a => write!(
+            text,
+            "{id} anomalous from {}, {} before its first alert",
+            Clock(m),
+            Gap(a - m)
+        ),
+        (Some((a, _)), _) => write!(text, "first alert at {}", Clock(a)),
+        (None, Some((m, id))) => write!(text, "{id} anomalous from {}", Clock(m)),
+        (None, None) => Ok(()),
     };
     if onset > t0 {
         let first = all
@@ -305,18 +399,20 @@ fn onset_text(s: &Signals<'_>, all: &[Signals<'_>], onset: i64, t0: i64) -> Stri
             .map(|o| o.service)
             .next()
             .unwrap_or("?");
-        return format!("{what}, {} after {first}", gap(onset - t0));
+        let _ = write!(text, ", {} after {first}", Gap(onset - t0));
+        return text;
     }
     let next = all
         .iter()
-        .filter(|o| o.service != s.service)
+        .filter(|o| o.svc != s.svc)
         .filter_map(Signals::onset)
         .min();
-    match next {
-        Some(n) if n > onset => format!("{what}, {} before any other service", gap(n - onset)),
-        Some(_) => format!("{what}, together with another service"),
-        None => what,
-    }
+    let _ = match next {
+        Some(n) if n > onset => write!(text, ", {} before any other service", Gap(n - onset)),
+        Some(_) => write!(text, ", together with another service"),
+        None => Ok(()),
+    };
+    text
 }
 
 fn list(names: &[&str]) -> String {

@@ -38,6 +38,22 @@ const RECENCY_HALF_SECS: f64 = 3.0 * 3600.0;
 /// The named parts of an incident's score; their sum is the score. The SLO part is read from
 /// `incident.slo_burns` (set by [`rank_incidents`]).
 pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(String, f64)> {
+    let anomaly = incident
+        .key_series
+        .iter()
+        .filter_map(|id| input.anomalies.get(id))
+        .map(|x| finite01(x.peak_score))
+        .fold(0.0, f64::max);
+    score_parts_with(incident, input, anomaly)
+}
+
+/// [`score_parts`] with the anomaly part's value (the highest peak score among the key
+/// series) already known.
+fn score_parts_with(
+    incident: &Incident,
+    input: &IncidentInput<'_>,
+    anomaly: f64,
+) -> Vec<(String, f64)> {
     let severity = incident
         .members
         .iter()
@@ -47,13 +63,6 @@ pub fn score_parts(incident: &Incident, input: &IncidentInput<'_>) -> Vec<(Strin
     let s = incident.services.len().max(1) as f64;
     let a = incident.members.len().max(1) as f64;
     let blast = 0.65 * (s - 1.0) / (s + 1.0) + 0.35 * (a - 1.0) / (a + 3.0);
-
-    let anomaly = incident
-        .key_series
-        .iter()
-        .filter_map(|id| input.anomalies.get(id))
-        .map(|x| finite01(x.peak_score))
-        .fold(0.0, f64::max);
 
     let (mut total, mut novel) = (0usize, 0usize);
     for p in input.patterns {
@@ -107,13 +116,49 @@ pub fn rank_incidents(incidents: &mut [Incident], input: &IncidentInput<'_>) {
         inc.score_parts = score_parts(inc, input);
         inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
     }
-    incidents.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.severity.cmp(&a.severity))
-            .then(a.started_at.cmp(&b.started_at))
-            .then(a.id.cmp(&b.id))
-    });
+    incidents.sort_by(urgency);
+    number(incidents);
+}
+
+/// [`rank_incidents`] with each incident's anomaly part's value already known (`anomaly[i]`
+/// for `incidents[i]`, see [`score_parts`]).
+pub(crate) fn rank_incidents_with(
+    incidents: &mut Vec<Incident>,
+    input: &IncidentInput<'_>,
+    anomaly: &[f64],
+) {
+    let slo_series = slo::slo_series(input.series);
+    for (inc, &a) in incidents.iter_mut().zip(anomaly) {
+        if !slo_series.is_empty() {
+            inc.slo_burns = slo::burns(&slo_series, &inc.services, input.now);
+        }
+        inc.score_parts = score_parts_with(inc, input, a);
+        inc.score = inc.score_parts.iter().map(|(_, v)| v).sum();
+    }
+    // Sorting positions and then moving each incident once is cheaper than moving the large
+    // incidents around while sorting; the order is the same (both sorts are stable).
+    let mut order: Vec<usize> = (0..incidents.len()).collect();
+    order.sort_by(|&a, &b| urgency(&incidents[a], &incidents[b]));
+    let mut slots: Vec<Option<Incident>> = incidents.drain(..).map(Some).collect();
+    incidents.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
+    );
+    number(incidents);
+}
+
+/// Most urgent first: by score, then severity, then the earlier start, then the id.
+fn urgency(a: &Incident, b: &Incident) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(b.severity.cmp(&a.severity))
+        .then(a.started_at.cmp(&b.started_at))
+        .then(a.id.cmp(&b.id))
+}
+
+/// Sets `rank` 1..n in order.
+fn number(incidents: &mut [Incident]) {
     for (i, inc) in incidents.iter_mut().enumerate() {
         inc.rank = i + 1;
     }

@@ -107,8 +107,14 @@ impl Incident {
 
 /// Builds the stable incident id from the fingerprint of the alert that opened it.
 pub fn incident_id(opener_fingerprint: &str) -> String {
-    let short: String = opener_fingerprint.chars().take(6).collect();
-    format!("INC-{short}")
+    let short = opener_fingerprint
+        .char_indices()
+        .nth(6)
+        .map_or(opener_fingerprint, |(end, _)| &opener_fingerprint[..end]);
+    let mut id = String::with_capacity(4 + short.len());
+    id.push_str("INC-");
+    id.push_str(short);
+    id
 }
 
 /// A dependency edge between services: `from` calls (depends on) `to`.

@@ -50,6 +50,27 @@ pub fn inferred_edges(alerts: &[Alert]) -> Vec<Edge> {
     out
 }
 
+/// The edges [`inferred_edges`] reads from one alert whose service is `service`, borrowed and
+/// in no particular order (duplicates possible): one pass over the labels instead of a lookup
+/// per label name.
+pub(crate) fn inferred_pairs<'a>(
+    alert: &'a Alert,
+    service: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    alert.labels.iter().filter_map(move |(k, v)| {
+        let k = k.as_str();
+        let (from, to) = if CALLEE_LABELS.contains(&k) {
+            (service, v.as_str())
+        } else if CALLER_LABELS.contains(&k) {
+            (v.as_str(), service)
+        } else {
+            return None;
+        };
+        let (from, to) = (from.trim(), to.trim());
+        (!from.is_empty() && !to.is_empty() && from != to).then_some((from, to))
+    })
+}
+
 /// The service dependency graph: an edge `from -> to` means `from` calls (depends on) `to`.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
@@ -69,6 +90,13 @@ impl Topology {
             add(&mut t.inn, &e.to, &e.from);
         }
         t
+    }
+
+    /// Every edge `(from, to)`.
+    pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.out
+            .iter()
+            .flat_map(|(f, to)| to.iter().map(move |t| (f.as_str(), t.as_str())))
     }
 
     /// Whether the service appears in any edge.
