@@ -20,7 +20,11 @@
 //!    residual| (over the same sampled windows) and the channel has scored
 //!    [`SEASONAL_WARMUP`] days of its own; then the seasonal surprise replaces the level one, so
 //!    a usual daily peak does not fire and a day that lost its peak does.
-//! 4. **Score.** `-log10(q) / 10 + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
+//! 4. **Calibration.** The surprise counts only by how far it exceeds the series' own usual
+//!    surprise (mean + [`USUAL_SURPRISE_SDS`] standard deviations of its earlier surprises,
+//!    exponentially weighted over about [`LONG`] points), so one threshold fits quiet and noisy
+//!    series alike.
+//! 5. **Score.** `surprise + NOVELTY_WEIGHT · novelty`, clamped to [0, 1], then
 //!    suppressed: a point keeps its score only if it beats every score of the previous
 //!    [`SUPPRESS`] points (otherwise 0), so one event gives one detection rather than a burst.
 //!
@@ -30,6 +34,9 @@ use std::collections::VecDeque;
 
 use crate::analysis::stats::{SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 
+/// A surprise counts by how far it exceeds the series' usual surprise: the mean plus this many
+/// standard deviations of its earlier surprises.
+pub const USUAL_SURPRISE_SDS: f64 = 2.0;
 /// Where |z| starts to count logarithmically in the surprise (see `soften`).
 pub const SOFT_Z: f64 = 10.0;
 /// Points in the rolling median baseline.
@@ -361,6 +368,8 @@ pub struct Detector {
     values: Ewma,
     level: Surprise,
     seasonal: Seasonal,
+    /// The surprises given so far (after warm-up), for the series' usual surprise.
+    surprises: Ewma,
     recent_scores: SlidingMax,
 }
 
@@ -387,6 +396,7 @@ impl Detector {
             values: Ewma::default(),
             level: Surprise::new(),
             seasonal: Seasonal::new(),
+            surprises: Ewma::default(),
             recent_scores: SlidingMax {
                 width: SUPPRESS,
                 q: VecDeque::new(),
@@ -449,6 +459,11 @@ impl Detector {
             }
             _ => level_surprise,
         };
+        // Judged against this series' own usual surprise: what exceeds its mean by
+        // USUAL_SURPRISE_SDS spreads counts (noisy series are surprised more often).
+        let usual = self.surprises.mean() + USUAL_SURPRISE_SDS * self.surprises.sd();
+        self.surprises.push(surprise);
+        let surprise = (surprise - usual).max(0.0);
         let raw = (surprise + NOVELTY_WEIGHT * novelty).clamp(0.0, 1.0);
         let prev_max = self.recent_scores.max();
         self.recent_scores.push(i, raw);
@@ -578,6 +593,34 @@ mod tests {
                 100.0 + 2.0 * rng.normal() + if peak { 30.0 } else { 0.0 }
             })
             .collect()
+    }
+
+    #[test]
+    fn a_series_that_is_often_surprised_is_judged_against_that() {
+        // Every 37th point jumps 4–5σ: usual for this series, so, once learnt, not a detection.
+        let mut rng = Noise::new(8);
+        let ys: Vec<f64> = (0..4_000)
+            .map(|i| {
+                let jump = if i % 37 == 0 {
+                    8.0 + rng.normal().abs()
+                } else {
+                    0.0
+                };
+                100.0 + 2.0 * rng.normal() + jump
+            })
+            .collect();
+        let s = scores(&ys);
+        // Without the calibration about 40 of the ~80 later jumps score ≥ 0.05.
+        let loud = s[1_000..].iter().filter(|x| **x >= 0.05).count();
+        assert!(loud <= 5, "{loud} of the series' usual jumps still score");
+        // A jump far beyond the usual ones still scores.
+        let mut ys = ys;
+        for y in &mut ys[3_500..3_505] {
+            *y += 40.0;
+        }
+        let s = scores(&ys);
+        assert_eq!(argmax(&s), 3_500);
+        assert!(s[3_500] >= 0.5, "{}", s[3_500]);
     }
 
     #[test]
