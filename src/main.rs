@@ -130,10 +130,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let sensitivities = Sensitivities {
-                global: settings.sensitivity,
-                by_watch: &settings.watch_sensitivity,
-            };
+            let sensitivities = Sensitivities::of(&settings);
             let cycle = run_cycle(&sources, now, read_rules(&db)?, sensitivities).await?;
             let text = match args.format {
                 ScanFormat::Json => scan::to_json(&cycle.analysis)? + "\n",
@@ -151,10 +148,7 @@ async fn dispatch(cli: Cli, paths: Paths, started: Instant) -> anyhow::Result<Ex
                 &paths,
                 &settings.runbook_dirs,
             ));
-            let sensitivities = Sensitivities {
-                global: settings.sensitivity,
-                by_watch: &settings.watch_sensitivity,
-            };
+            let sensitivities = Sensitivities::of(&settings);
             let cycle = run_cycle(&sources, now, read_rules(&db)?, sensitivities).await?;
             let Some(incident) = cycle
                 .analysis

@@ -6,6 +6,7 @@ mod intake;
 pub mod keymap;
 pub mod msg;
 pub mod remediate;
+mod run;
 mod sensitivity;
 pub mod silence;
 pub mod stepper;

@@ -23,6 +23,16 @@ pub struct Sensitivities<'a> {
     pub by_watch: &'a BTreeMap<String, f64>,
 }
 
+impl<'a> Sensitivities<'a> {
+    /// The sensitivities a resolved configuration sets.
+    pub fn of(settings: &'a crate::config::Settings) -> Self {
+        Sensitivities {
+            global: settings.sensitivity,
+            by_watch: &settings.watch_sensitivity,
+        }
+    }
+}
+
 /// Polls every source once at `now` and analyses the result, applying the stored grouping
 /// corrections `rules` and each series' configured sensitivity. A failing source is an error
 /// here: a one-shot report must not silently leave a source out.
