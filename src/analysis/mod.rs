@@ -42,11 +42,13 @@ pub struct SeriesAnomaly {
     pub expected: Vec<f64>,
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
-    /// 0..1 per point, causal.
+    /// 0..1 per point, causal, as the model gives them (before the series' sensitivity; the
+    /// chart and the backtest apply it themselves).
     pub scores: Vec<f64>,
-    /// Start (unix seconds) of the current anomalous run, if the series is anomalous now.
+    /// Start (unix seconds) of the current anomalous run, if the series is anomalous now
+    /// (judged after the series' sensitivity).
     pub onset: Option<i64>,
-    /// Highest score over the recent window.
+    /// Highest score over the recent window, after the series' sensitivity.
     pub peak_score: f64,
     /// Size of the recent deviation in robust standard deviations (signed).
     pub deviation_sigma: f64,
