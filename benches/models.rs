@@ -13,8 +13,9 @@ use augurs::mstl::MSTLModel;
 use augurs::prelude::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use pagerpilot::analysis::anomaly::detect::{detect_scores, Detector};
+use pagerpilot::analysis::anomaly::{season, ScoreCache};
 use pagerpilot::analysis::seasonal::{auto_periods, forecast};
-use pagerpilot::analysis::{analyze, Snapshot};
+use pagerpilot::analysis::{analyze, analyze_cached, Snapshot};
 use pagerpilot::demo::Scenario;
 
 const STEP: i64 = 60;
@@ -132,9 +133,32 @@ fn bench(c: &mut Criterion) {
         "analyze: the embedded demo (22 series x 4,320 points)",
         |b| b.iter(|| black_box(analyze(black_box(&snapshot)))),
     );
+    // The same pass as the TUI runs it: scorers kept from the previous analysis, one new
+    // point per series since then (the cache is primed outside the timing).
+    let mut earlier = snapshot.clone();
+    for s in &mut earlier.series {
+        s.timestamps.pop();
+        s.values.pop();
+    }
+    let mut primed = ScoreCache::new();
+    black_box(analyze_cached(&earlier, &mut primed));
+    g.bench_function(
+        "analyze_cached: the demo, one new point per series since the last pass",
+        |b| {
+            b.iter_batched(
+                || primed.clone(),
+                |mut cache| black_box(analyze_cached(black_box(&snapshot), &mut cache)),
+                BatchSize::LargeInput,
+            )
+        },
+    );
     g.finish();
 
-    let (_, ys) = series(7, long);
+    let (ts, ys) = series(7, long);
+    c.bench_function(
+        &format!("season: detect the season of one {long}-point series"),
+        |b| b.iter(|| black_box(season::detect(black_box(&ts), black_box(&ys)))),
+    );
     let periods = auto_periods(STEP, ys.len());
     c.bench_function(
         &format!("forecast: one {long}-point series, 60 steps, 95 %"),

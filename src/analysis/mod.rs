@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::runbook::Runbook;
 use crate::domain::{Alert, AlertState, Edge, Incident, LogStream, Series};
 
-pub use pipeline::{analyze, analyze_reading_runbooks};
+pub use pipeline::{
+    analyze, analyze_cached, analyze_reading_runbooks, analyze_reading_runbooks_cached,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

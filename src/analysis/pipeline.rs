@@ -3,28 +3,42 @@
 
 use std::collections::BTreeMap;
 
+use super::anomaly::ScoreCache;
 use super::correlate::{build_incidents_with_rules, IncidentInput};
 use super::{anomaly, forecast, patterns, Analysis, Snapshot};
 use crate::domain::runbook;
 
 /// Like [`analyze`], first reading the runbook files that alerts' `runbook_url`s name (I/O:
 /// call it off the render loop).
-pub fn analyze_reading_runbooks(mut snapshot: Snapshot) -> Analysis {
+pub fn analyze_reading_runbooks(snapshot: Snapshot) -> Analysis {
+    analyze_reading_runbooks_cached(snapshot, &mut ScoreCache::new())
+}
+
+/// [`analyze_reading_runbooks`] with series scorers kept in `cache` between runs, so each run
+/// scores only the points that are new (the TUI's analysis loop).
+pub fn analyze_reading_runbooks_cached(mut snapshot: Snapshot, cache: &mut ScoreCache) -> Analysis {
     let alerts: Vec<_> = snapshot.alerts.iter().collect();
     let url_runbooks = runbook::runbooks_from_urls(&alerts, &snapshot.runbooks);
     snapshot.runbooks.extend(url_runbooks.iter().cloned());
-    let mut analysis = analyze(&snapshot);
+    let mut analysis = analyze_cached(&snapshot, cache);
     analysis.url_runbooks = url_runbooks;
     analysis
 }
 
 /// One analysis run; pure (no I/O).
 pub fn analyze(snapshot: &Snapshot) -> Analysis {
+    analyze_cached(snapshot, &mut ScoreCache::new())
+}
+
+/// [`analyze`] with series scorers kept in `cache` between runs (see [`ScoreCache`]); series
+/// that are no longer in the snapshot are forgotten.
+pub fn analyze_cached(snapshot: &Snapshot, cache: &mut ScoreCache) -> Analysis {
+    cache.retain(|id| snapshot.series.iter().any(|s| s.id == id));
     let mut anomalies: BTreeMap<_, _> = snapshot
         .series
         .iter()
         .filter(|s| !s.is_empty())
-        .map(|s| (s.id.clone(), anomaly::score_series(s)))
+        .map(|s| (s.id.clone(), cache.score(s)))
         .collect();
     // A series that left its peer group, or that is anomalous because it moved to a new level,
     // says so in its explanation (scores are unchanged).

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::execute::{self, Checker};
-use crate::analysis::analyze_reading_runbooks;
+use crate::analysis::analyze_reading_runbooks_cached;
+use crate::analysis::anomaly::ScoreCache;
 use std::sync::{Arc, Mutex};
 
 use crate::analysis::patterns::ids::PatternIds;
@@ -25,6 +26,8 @@ pub struct EffectRunner {
     /// Log pattern ids seen so far (and aliases of generalised templates), loaded from the
     /// store on the first analysis and saved back after each one, so they survive restarts.
     pub pattern_ids: Arc<Mutex<Option<PatternIds>>>,
+    /// Series scorers kept between analyses, so each analysis scores only new points.
+    pub scores: Arc<Mutex<ScoreCache>>,
 }
 
 impl EffectRunner {
@@ -49,10 +52,18 @@ impl EffectRunner {
             } => {
                 let store = self.store.clone();
                 let ids = self.pattern_ids.clone();
+                let scores = self.scores.clone();
                 tokio::task::spawn_blocking(move || {
                     let now = snapshot.now;
                     let now_ns = now.timestamp_nanos_opt().unwrap_or(i64::MAX);
-                    let analysis = Box::new(analyze_reading_runbooks(*snapshot));
+                    // A poisoned lock only means an earlier analysis panicked: start afresh.
+                    let mut cache = scores.lock().unwrap_or_else(|poisoned| {
+                        let mut guard = poisoned.into_inner();
+                        *guard = ScoreCache::new();
+                        guard
+                    });
+                    let analysis = Box::new(analyze_reading_runbooks_cached(*snapshot, &mut cache));
+                    drop(cache);
                     let patterns = analysis.patterns.clone();
                     let incidents = analysis.incidents.clone();
                     // Saved before the result is shown, so ids of what is on screen are stored

@@ -142,6 +142,7 @@ async fn event_loop(
         checker: opts.checker.clone(),
         alertmanager: opts.alertmanager.clone(),
         pattern_ids: Default::default(),
+        scores: Default::default(),
     };
     let pollers = pollers::spawn(sources, clock.clone(), opts.schedule, tx.clone());
     runner.run(Effect::LoadLog, app);

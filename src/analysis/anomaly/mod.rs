@@ -3,13 +3,20 @@
 //! Every point is scored causally: its expectation, band and score use only earlier points, so
 //! appending new data never changes old scores.
 //!
-//! * **Expectation.** When the series holds at least one day of history before a point, the
-//!   baseline is seasonal: for each of up to [`MAX_DAYS`] previous days, the median of the
-//!   values within ±5 min (or half a step, if wider) of the same time of day, then the median
-//!   across days; a level correction (median of the last [`WINDOW`] values minus their
-//!   seasonal baseline) follows today's level, and the seasonal baseline is used once that
-//!   correction has half a window of data. Before that the baseline is the rolling median of
-//!   the last [`WINDOW`] points; it lags a ramp, and the scale below absorbs a steady lag.
+//! * **Season.** Refitted on a schedule, not per point: at every [`REFIT_SECS`] boundary of
+//!   data time the season length is detected from the values of the last [`MAX_DAYS`] days
+//!   before it ([`season`]: augurs' periodogram proposes, a seasonal-strength test verifies).
+//!   Until something is detected the calendar day is assumed.
+//! * **Expectation.** When the series holds at least one season of history before a point, the
+//!   baseline is seasonal: for each of up to [`MAX_DAYS`] previous cycles, the median of the
+//!   values within ±5 min (at most 1/48 of the season, at least half a step) of the same
+//!   phase, then the median across cycles; a level correction (median of the last [`WINDOW`]
+//!   values minus their seasonal baseline) follows today's level, and the seasonal baseline is
+//!   used once that correction has half a window of data. Before that the baseline is the
+//!   rolling median of the last [`WINDOW`] points; it lags a ramp, and the scale below absorbs
+//!   a steady lag. Under the assumed day the cycles' values are the remembered ones (see
+//!   Memory); under a detected season they are the observed ones, since the data has shown
+//!   that the shape recurs.
 //! * **Scale.** A robust standard deviation of the last [`SCALE_WINDOW`] residuals about zero
 //!   (scaled median |residual|, falling back to the mean |residual| for sparse series), floored
 //!   at 0.5 % of the expected level so a near-constant series does not explode.
@@ -25,9 +32,13 @@
 //! score of 0, and they never enter the history.
 use chrono::{DateTime, Utc};
 
+mod cache;
 pub mod detect;
 pub mod peers;
+pub mod season;
 pub mod shift;
+
+pub use cache::ScoreCache;
 
 use super::stats::{median_mut, SortedWindow, MAD_SCALE, MEAN_AD_SCALE};
 use super::{Direction, SeriesAnomaly};
@@ -37,7 +48,8 @@ use crate::domain::Series;
 pub const WINDOW: usize = 60;
 /// Residuals used for the scale estimate.
 pub const SCALE_WINDOW: usize = 360;
-/// Previous days consulted by the seasonal baseline.
+/// Previous cycles (days under the calendar prior) consulted by the seasonal baseline, and
+/// days of history the season detection looks at.
 pub const MAX_DAYS: i64 = 7;
 /// Shortest anomalous run (in points with score ≥ 0.5) that sets `onset`.
 pub const MIN_RUN: usize = 3;
@@ -47,6 +59,8 @@ pub const MAX_GAP: usize = 2;
 pub const ANOMALOUS: f64 = 0.5;
 
 const DAY: i64 = 86_400;
+/// Data time between season refits (aligned to multiples of it).
+pub const REFIT_SECS: i64 = 6 * 3_600;
 const SEASONAL_HALF_WINDOW: i64 = 300;
 const MAX_SEASONAL_SPACING: i64 = 3_600;
 const MIN_BASELINE: usize = 3;
@@ -128,7 +142,8 @@ pub fn backtest(scores: &[f64], sensitivity: f64) -> usize {
     fires
 }
 
-/// Scores every point of `series` causally; see the module docs.
+/// Scores every point of `series` causally; see the module docs. [`ScoreCache::score`] gives
+/// the same result while scoring only the points it has not seen.
 pub fn score_series(series: &Series) -> SeriesAnomaly {
     let n = series.timestamps.len().min(series.values.len());
     let ts = &series.timestamps[..n];
@@ -137,25 +152,32 @@ pub fn score_series(series: &Series) -> SeriesAnomaly {
     for i in 0..n {
         s.step(ts, ys, i);
     }
+    finish(series, ts, ys, &s, 0)
+}
+
+/// The result for the points `from..` of a scorer that has stepped through `ts`/`ys`.
+fn finish(series: &Series, ts: &[i64], ys: &[f64], s: &Scorer, from: usize) -> SeriesAnomaly {
+    let (ts, ys) = (&ts[from..], &ys[from..]);
+    let scores = &s.scores[from..];
+    let z = &s.z[from..];
     // The sensitivity moves what counts as anomalous (onset, peak); the scores kept for the
     // chart and the backtest stay as the model gave them.
     let sensitivity = series.sensitivity.unwrap_or(DEFAULT_SENSITIVITY);
     let summary = if sensitivity == DEFAULT_SENSITIVITY {
-        summarize(ts, ys, &s, &s.scores)
+        summarize(ts, ys, s, z, scores)
     } else {
-        let adjusted: Vec<f64> = s
-            .scores
+        let adjusted: Vec<f64> = scores
             .iter()
             .map(|x| apply_sensitivity(*x, sensitivity))
             .collect();
-        summarize(ts, ys, &s, &adjusted)
+        summarize(ts, ys, s, z, &adjusted)
     };
     SeriesAnomaly {
         series_id: series.id.clone(),
-        expected: s.expected,
-        lower: s.lower,
-        upper: s.upper,
-        scores: s.scores,
+        expected: s.expected[from..].to_vec(),
+        lower: s.lower[from..].to_vec(),
+        upper: s.upper[from..].to_vec(),
+        scores: scores.to_vec(),
         onset: summary.onset,
         peak_score: summary.peak_score,
         deviation_sigma: summary.deviation_sigma,
@@ -166,6 +188,7 @@ pub fn score_series(series: &Series) -> SeriesAnomaly {
 
 /// Running state of one pass over a series. Per-point vectors have the series' length; the
 /// sliding windows and scratch buffers are reused, so the pass allocates nothing per point.
+#[derive(Clone)]
 struct Scorer {
     expected: Vec<f64>,
     lower: Vec<f64>,
@@ -187,6 +210,12 @@ struct Scorer {
     errors: SortedWindow,
     /// Whether the last point used the seasonal baseline.
     last_seasonal: bool,
+    /// Season length in use (seconds): detected at the last refit, else the calendar day.
+    period: i64,
+    /// Whether `period` was detected in the data (rather than assumed).
+    detected: bool,
+    /// Data time of the next season refit.
+    next_refit: Option<i64>,
     scratch: Vec<f64>,
     days: Vec<f64>,
 }
@@ -206,14 +235,18 @@ impl Scorer {
             level: SortedWindow::with_capacity(WINDOW + 1),
             errors: SortedWindow::with_capacity(SCALE_WINDOW + 1),
             last_seasonal: false,
+            period: DAY,
+            detected: false,
+            next_refit: None,
             scratch: Vec::with_capacity(32),
             days: Vec::with_capacity(MAX_DAYS as usize),
         }
     }
 
     fn step(&mut self, ts: &[i64], ys: &[f64], i: usize) {
+        self.refit_season(ts, ys, i);
         let y = ys.get(i).copied().filter(|v| v.is_finite());
-        let seasonal = self.seasonal_baseline(ts, i);
+        let seasonal = self.seasonal_baseline(ts, ys, i);
         let seasonal_expected = seasonal
             .zip(self.level_correction())
             .map(|(sv, lv)| tame(sv + lv));
@@ -264,24 +297,47 @@ impl Scorer {
         }
     }
 
-    /// Median over previous days of the remembered values near the same time of day.
-    fn seasonal_baseline(&mut self, ts: &[i64], i: usize) -> Option<f64> {
+    /// At each [`REFIT_SECS`] boundary of data time, detects the season length from the
+    /// observed values of the last [`MAX_DAYS`] days before point `i` (so scores stay causal;
+    /// observed rather than remembered, because clipping a recurring shape before it is known
+    /// would hide it); keeps the calendar day when nothing is detected.
+    fn refit_season(&mut self, ts: &[i64], ys: &[f64], i: usize) {
+        let Some(&t) = ts.get(i) else { return };
+        let due = self.next_refit.get_or_insert_with(|| next_boundary(t));
+        if t < *due {
+            return;
+        }
+        *due = next_boundary(t);
+        let from = ts[..i].partition_point(|&x| x < t.saturating_sub(MAX_DAYS * DAY));
+        let found = ys
+            .get(from..i)
+            .and_then(|values| season::detect(&ts[from..i], values));
+        self.period = found.unwrap_or(DAY);
+        self.detected = found.is_some();
+    }
+
+    /// Median over previous cycles (days, unless another season was detected) of the values
+    /// near the same phase: the remembered (clipped) values under the calendar-day prior, the
+    /// observed ones once a season is detected — the data has shown the shape recurs, so a
+    /// batch job that looked anomalous when first seen becomes its phase's usual level.
+    fn seasonal_baseline(&mut self, ts: &[i64], ys: &[f64], i: usize) -> Option<f64> {
         let t = *ts.get(i)?;
         let prev = *ts.get(i.checked_sub(1)?)?;
         let first = *ts.first()?;
         let spacing = t.saturating_sub(prev).clamp(0, MAX_SEASONAL_SPACING);
-        let half = SEASONAL_HALF_WINDOW.max(spacing / 2);
+        let half = SEASONAL_HALF_WINDOW.min(self.period / 48).max(spacing / 2);
         let past = &ts[..i];
         self.days.clear();
         for k in 1..=MAX_DAYS {
-            let target = t.saturating_sub(k * DAY);
+            let target = t.saturating_sub(k * self.period);
             if target < first.saturating_sub(half) {
                 break;
             }
             let lo = past.partition_point(|&x| x < target.saturating_sub(half));
             let hi = past.partition_point(|&x| x <= target.saturating_add(half));
             self.scratch.clear();
-            if let Some(window) = self.cleaned.get(lo..hi) {
+            let memory = if self.detected { ys } else { &self.cleaned };
+            if let Some(window) = memory.get(lo..hi) {
                 self.scratch
                     .extend(window.iter().copied().filter(|v| v.is_finite()));
             }
@@ -327,6 +383,26 @@ impl Scorer {
     }
 }
 
+/// The first [`REFIT_SECS`] boundary after `t`.
+fn next_boundary(t: i64) -> i64 {
+    t.saturating_sub(t.rem_euclid(REFIT_SECS))
+        .saturating_add(REFIT_SECS)
+}
+
+/// "1 day", "1 week", "2 h", "30 min".
+pub fn period_text(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs > 0 && secs % (7 * DAY) == 0 {
+        plural(secs / (7 * DAY), "week")
+    } else if secs > 0 && secs % DAY == 0 {
+        plural(secs / DAY, "day")
+    } else if secs >= 3_600 && secs % 3_600 == 0 {
+        format!("{} h", secs / 3_600)
+    } else {
+        format!("{} min", secs / 60)
+    }
+}
+
 /// Replaces ±∞ by the largest finite values and NaN by 0 so outputs always serialise.
 fn tame(x: f64) -> f64 {
     if x.is_nan() {
@@ -344,7 +420,7 @@ struct Summary {
     explanation: String,
 }
 
-fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, scores: &[f64]) -> Summary {
+fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, z: &[f64], scores: &[f64]) -> Summary {
     let mut out = Summary {
         onset: None,
         peak_score: 0.0,
@@ -360,7 +436,7 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, scores: &[f64]) -> Summary {
         out.explanation = "no data (every value is missing)".to_string();
         return out;
     }
-    if s.z.iter().all(|z| z.is_nan()) {
+    if z.iter().all(|z| z.is_nan()) {
         out.explanation = format!("not enough history to judge yet ({} points)", ts.len());
         return out;
     }
@@ -392,16 +468,23 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, scores: &[f64]) -> Summary {
     // Signed median z over the last 15 minutes (only the run's points when anomalous now).
     let recent = ts.partition_point(|&t| t <= last_t.saturating_sub(DEVIATION_WINDOW_SECS));
     let from = run_start.map_or(recent, |r| r.max(recent));
-    let mut zs: Vec<f64> = s.z[from..]
+    let mut zs: Vec<f64> = z[from..]
         .iter()
         .copied()
         .filter(|z| z.is_finite())
         .collect();
     out.deviation_sigma = median_mut(&mut zs).unwrap_or(0.0);
-    let usual = if s.last_seasonal {
-        "its usual level for this time of day"
-    } else {
-        "its recent level"
+    let usual = match (s.last_seasonal, s.detected) {
+        (false, _) => "its recent level".to_string(),
+        (true, false) => "its usual level for this time of day".to_string(),
+        (true, true) if s.period == DAY => format!(
+            "its usual level for this time of day (season {}, detected)",
+            period_text(s.period)
+        ),
+        (true, true) => format!(
+            "its usual level at this point of its {p} cycle (season {p}, detected)",
+            p = period_text(s.period)
+        ),
     };
     if let Some(onset) = out.onset {
         out.direction = direction_of(out.deviation_sigma);
@@ -412,7 +495,7 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, scores: &[f64]) -> Summary {
             clock(onset, last_t)
         );
     } else if let Some(i) = peak_at.filter(|_| out.peak_score >= ANOMALOUS) {
-        let z = s.z[i];
+        let z = z[i];
         out.explanation = format!(
             "within its usual range now; briefly {} {} {usual} at {}",
             sigma_text(z),

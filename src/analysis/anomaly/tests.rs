@@ -359,3 +359,55 @@ fn a_series_sensitivity_decides_what_counts_as_anomalous_but_keeps_its_scores() 
     assert!(calm.onset.is_none());
     assert!(calm.peak_score < default.peak_score);
 }
+
+/// An hourly batch job (5 minutes at +60 every hour) on a quiet series.
+fn hourly_job(hours: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Noise::new(seed);
+    (0..hours * 60)
+        .map(|m| {
+            let job = if m % 60 < 5 { 60.0 } else { 0.0 };
+            20.0 + job + rng.normal()
+        })
+        .collect()
+}
+
+#[test]
+fn a_detected_hourly_season_stops_an_hourly_job_from_firing_on_day_one() {
+    let values = hourly_job(20, 4);
+    let a = score_series(&series(values.clone()));
+    // From the first refit (6 h of data) on, the job is what this hour usually does.
+    let late_hot = a.scores[7 * 60..]
+        .iter()
+        .filter(|s| **s >= ANOMALOUS)
+        .count();
+    assert_eq!(late_hot, 0, "the hourly job kept firing");
+    assert!(a.onset.is_none(), "{}", a.explanation);
+    // Before the season is known the job looks anomalous: the detection is what helps.
+    let early_hot = a.scores[60..6 * 60]
+        .iter()
+        .filter(|s| **s >= ANOMALOUS)
+        .count();
+    assert!(early_hot > 0);
+    // A job that runs long now is anomalous against its hourly cycle, and says so.
+    let mut long = values;
+    let n = long.len();
+    for v in &mut long[n - 20..] {
+        *v = 80.0;
+    }
+    let a = score_series(&series(long));
+    assert!(a.onset.is_some(), "{}", a.explanation);
+    assert!(
+        a.explanation.contains("1 h cycle (season 1 h, detected)"),
+        "{}",
+        a.explanation
+    );
+}
+
+#[test]
+fn period_texts_read_naturally() {
+    assert_eq!(period_text(86_400), "1 day");
+    assert_eq!(period_text(604_800), "1 week");
+    assert_eq!(period_text(2 * 86_400), "2 days");
+    assert_eq!(period_text(7_200), "2 h");
+    assert_eq!(period_text(1_800), "30 min");
+}
