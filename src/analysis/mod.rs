@@ -115,11 +115,16 @@ pub struct PatternChange {
     pub at_ns: i64,
     /// Lines in the interval that scored (VANISHED: 0).
     pub count: u64,
-    /// Baseline lines per interval it was measured against.
+    /// Baseline lines per interval it was measured against (SURGE: the anomaly model's
+    /// expectation for the scored interval, at least `patterns::change::RATE_FLOOR`).
     pub expected: f64,
-    /// SURGE: `−log10` of the Poisson tail probability; VANISHED: expected lines missed;
-    /// NEW: lines since it appeared.
+    /// SURGE: `−log10` of the Poisson tail probability at the pattern's usual peak rate;
+    /// VANISHED: expected lines missed; NEW: lines since it appeared.
     pub score: f64,
+    /// SURGE: how far the scored interval is above the anomaly model's expectation, in the
+    /// model's σ; 0 otherwise (and for summaries stored before it was recorded).
+    #[serde(default)]
+    pub sigma: f64,
 }
 
 /// A change of state of one alert, as the app observed it across polls.

@@ -1,9 +1,10 @@
 //! What a pattern's change means elsewhere: its kind on the summary, the cause evidence of a
 //! service's changed patterns, and the incident-timeline line of one pattern.
 use super::change::ChangeKind;
+use crate::analysis::anomaly::sigma_text;
 use crate::analysis::cause::short;
 use crate::analysis::correlate::clock;
-use crate::analysis::PatternSummary;
+use crate::analysis::{PatternChange, PatternSummary};
 
 impl PatternSummary {
     /// NEW, SURGE or VANISHED, if the pattern changed.
@@ -22,7 +23,8 @@ impl PatternSummary {
     }
 }
 
-/// Cause evidence from one service's notable patterns: the text and `k` = new + ½ × surging
+/// Cause evidence from one service's notable patterns: the text (its example says how a
+/// surging pattern surges, or when a stopped one was last seen) and `k` = new + ½ × surging
 /// + ½ × vanished (the cause score turns it into `k / (k + 1)`). `None` when there is none.
 pub fn cause_evidence(patterns: &[&PatternSummary]) -> Option<(String, f64)> {
     let notable: Vec<&PatternSummary> = patterns
@@ -65,13 +67,15 @@ pub fn cause_evidence(patterns: &[&PatternSummary]) -> Option<(String, f64)> {
         })
         .map(|p| {
             let mut t = format!("'{}'", short(&p.template, 60));
-            if rank(p) == 0 {
-                if let Some(c) = &p.change {
-                    t.push_str(&format!(
-                        ", last seen {}",
-                        clock(c.at_ns.div_euclid(1_000_000_000))
-                    ));
+            match (&p.change, rank(p)) {
+                (Some(c), 1) if c.kind == ChangeKind::Surge => {
+                    t.push_str(&format!(", {}", surge_text(c, p.bucket_secs)));
                 }
+                (Some(c), 0) => t.push_str(&format!(
+                    ", last seen {}",
+                    clock(c.at_ns.div_euclid(1_000_000_000))
+                )),
+                _ => {}
             }
             t
         })
@@ -93,10 +97,9 @@ pub fn timeline_event(p: &PatternSummary) -> Option<(i64, String)> {
                     lines(p.count)
                 ),
                 ChangeKind::Surge => format!(
-                    "surging log pattern on {service}: {} ({} in a minute, about {:.1} expected)",
+                    "surging log pattern on {service}: {} ({})",
                     p.template,
-                    lines(c.count),
-                    c.expected
+                    surge_text(c, p.bucket_secs)
                 ),
                 ChangeKind::Vanished => format!(
                     "log pattern stopped on {service}: {} (was about {:.1} per {} s; last line at this time)",
@@ -118,6 +121,38 @@ pub fn timeline_event(p: &PatternSummary) -> Option<(i64, String)> {
             ))
         }
         None => None,
+    }
+}
+
+/// Why a pattern surges, in the model's terms: "from about 2/min to 400/min, 9.1σ above its
+/// usual rate" (the expectation it was measured against, the scored interval's count, and
+/// that interval's deviation in the anomaly model's σ; the σ part is left out when the change
+/// does not carry one).
+pub fn surge_text(c: &PatternChange, interval_secs: i64) -> String {
+    let per = if interval_secs == 60 {
+        "/min".to_string()
+    } else {
+        format!(" per {interval_secs} s")
+    };
+    let from = if c.expected < 1.0 {
+        format!("under 1{per}")
+    } else {
+        format!("about {}{per}", rate(c.expected))
+    };
+    let mut out = format!("from {from} to {}{per}", c.count);
+    if c.sigma > 0.0 {
+        out.push_str(&format!(", {} above its usual rate", sigma_text(c.sigma)));
+    }
+    out
+}
+
+/// A rate for people: one decimal below 10 (without a trailing `.0`), whole numbers above.
+fn rate(v: f64) -> String {
+    if v < 10.0 {
+        let s = format!("{v:.1}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    } else {
+        format!("{v:.0}")
     }
 }
 

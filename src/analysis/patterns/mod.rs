@@ -25,7 +25,7 @@
 //! * **Memory.** A [`Miner`] keeps at most [`MAX_CLUSTERS`] live patterns and evicts the least
 //!   recently used eighth when a new one would pass that; [`summarize`] keeps
 //!   [`MAX_EXAMPLES`] lines per pattern. [`ids::PatternIds`] (persisted by the store) is
-//!   bounded too. [`change::detect`] flags NEW / SURGE / VANISHED per interval.
+//!   bounded too. [`change::assess`] flags NEW / SURGE / VANISHED per interval.
 //! * **Clustering.** Drain with a shallow tree: masked lines are routed by token count and
 //!   first token (at most [`MAX_CHILDREN`] distinct first tokens per count, then a shared
 //!   `<*>` branch; a second level, as in Drain, would split `user alice …` from `user bob …`
@@ -51,10 +51,11 @@
 //! * the intervals the loaded logs cover: those that start at or after the earliest line of
 //!   the input (a line limit or a short retention cuts the history; nothing before it is
 //!   treated as silence);
-//! * `change`: [`change::assess`] on the covered counts: NEW, SURGE (Poisson tail score
-//!   against a robust baseline rate) or VANISHED, with the time it dates from; a pattern with
-//!   lines older than the history is never NEW. `is_new` / `is_surge` mirror it, and
-//!   `surge_ratio` is the scored interval's count over its baseline rate (NEW: its busiest
+//! * `change`: [`change::assess`] on the covered counts: NEW, SURGE (a rate the metric
+//!   anomaly model scores at 4σ or more above its expectation, with a Poisson guard against
+//!   small counts and the pattern's usual peaks) or VANISHED, with the time it dates from; a
+//!   pattern with lines older than the history is never NEW. `is_new` / `is_surge` mirror it,
+//!   and `surge_ratio` is the scored interval's count over its baseline rate (NEW: its busiest
 //!   interval over [`change::RATE_FLOOR`]; VANISHED: 0; otherwise 1);
 //! * `examples`: the latest [`MAX_EXAMPLES`] distinct lines, cut to 300 characters.
 //!
@@ -105,7 +106,7 @@ pub mod score;
 #[cfg(test)]
 mod tests;
 
-pub use events::{cause_evidence, timeline_event};
+pub use events::{cause_evidence, surge_text, timeline_event};
 pub use mask::mask;
 pub use miner::{pattern_id, Miner, PatternRef};
 
@@ -314,6 +315,7 @@ fn describe_change(
         count: c.count,
         expected: c.expected,
         score: c.score,
+        sigma: c.sigma,
     })
 }
 

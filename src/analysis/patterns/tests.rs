@@ -172,6 +172,65 @@ fn ids_do_not_depend_on_input_order() {
 }
 
 #[test]
+fn a_surge_explains_itself_in_the_models_terms() {
+    // Two lines a minute for two hours, then 400 and 380 in the last two minutes.
+    let mut lines: Vec<(i64, String)> = Vec::new();
+    for m in 2..120 {
+        for k in 0..2 {
+            lines.push((
+                NOW - m * MIN - k * 1_000,
+                format!("queue depth {m} on worker-{k}"),
+            ));
+        }
+    }
+    for (m, n) in [(1, 400), (0, 380)] {
+        for k in 0..n {
+            lines.push((
+                NOW - m * MIN - k * 1_000,
+                format!("queue depth {k} on worker-9"),
+            ));
+        }
+    }
+    let refs: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    let out = summarize(&[stream("api", &refs)], NOW);
+    let queue = out.iter().find(|p| p.is_surge).expect("a surging pattern");
+    let c = queue.change.as_ref().expect("dated change");
+    assert_eq!((c.count, c.expected), (400, 2.0), "{c:?}");
+    assert!(c.sigma >= 20.0, "{c:?}");
+    let text = surge_text(c, queue.bucket_secs);
+    assert_eq!(
+        text,
+        "from about 2/min to 400/min, over 20σ above its usual rate"
+    );
+    let (at, event) = timeline_event(queue).expect("timeline event");
+    assert_eq!(at, c.at_ns);
+    assert_eq!(
+        event,
+        format!("surging log pattern on api: {} ({text})", queue.template)
+    );
+    let (evidence, k) = cause_evidence(&[queue]).expect("evidence");
+    assert_eq!(k, 0.5);
+    assert!(
+        evidence.starts_with("1 surging, e.g. '") && evidence.ends_with(&text),
+        "{evidence}"
+    );
+    // A smaller deviation reads as σ; a change without one (stored before σ was) leaves it out.
+    let mut c = c.clone();
+    c.sigma = 9.06;
+    c.expected = 12.5;
+    assert_eq!(
+        surge_text(&c, 60),
+        "from about 12/min to 400/min, 9.1σ above its usual rate"
+    );
+    c.sigma = 0.0;
+    c.expected = 0.5;
+    assert_eq!(
+        surge_text(&c, 300),
+        "from under 1 per 300 s to 400 per 300 s"
+    );
+}
+
+#[test]
 fn bursts_are_new_and_surging() {
     let mut lines: Vec<(i64, String)> = Vec::new();
     for m in 0..120 {

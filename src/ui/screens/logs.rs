@@ -10,6 +10,7 @@ use ratatui::Frame;
 
 use super::{empty_state, lines, pattern_badges, ratio, scroll_offset, section};
 use crate::analysis::patterns::change::ChangeKind;
+use crate::analysis::patterns::surge_text;
 use crate::app::{App, LIST_LOGLINES};
 use crate::ui::text::{fit, span, sparkline, thousands};
 use crate::ui::theme::{Role, Theme};
@@ -61,11 +62,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         let text = match c.kind {
             ChangeKind::New => format!(" · new since {}", clock(c.at_ns)),
             ChangeKind::Surge => format!(
-                " · surging since {}: {} lines in {}, about {:.1} expected",
+                " · surging since {}: {}",
                 clock(c.at_ns),
-                thousands(c.count),
-                interval(p.bucket_secs),
-                c.expected
+                surge_text(c, p.bucket_secs)
             ),
             ChangeKind::Vanished => format!(
                 " · stopped: last line {}, was about {:.1} per {}",
