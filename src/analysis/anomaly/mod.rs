@@ -6,9 +6,13 @@
 //! * **Season.** Refitted on a schedule, not per point: at every [`REFIT_SECS`] boundary of
 //!   data time the season length is detected from the values of the last [`MAX_DAYS`] days
 //!   before it ([`season`]: augurs' periodogram proposes, a seasonal-strength test verifies).
-//!   Until something is detected the calendar day is assumed.
-//! * **Expectation.** When the series holds at least one season of history before a point, the
-//!   baseline is seasonal: for each of up to [`MAX_DAYS`] previous cycles, the median of the
+//!   Until something is detected the calendar day is assumed. A detected season is also
+//!   decomposed with augurs' MSTL at the refit ([`season::mstl_profile`]), giving its usual
+//!   shape per phase.
+//! * **Expectation.** Under a detected season with an MSTL shape, the baseline is that shape at
+//!   the point's phase plus the level correction below. Otherwise, when the series holds at
+//!   least one season of history before a point, the baseline is seasonal: for each of up to
+//!   [`MAX_DAYS`] previous cycles, the median of the
 //!   values within ±5 min (at most 1/48 of the season, at least half a step) of the same
 //!   phase, then the median across cycles; a level correction (median of the last [`WINDOW`]
 //!   values minus their seasonal baseline) follows today's level, and the seasonal baseline is
@@ -217,6 +221,8 @@ struct Scorer {
     detected: bool,
     /// Data time of the next season refit.
     next_refit: Option<i64>,
+    /// MSTL shape of the detected season (none under the day prior, or when MSTL failed).
+    profile: Option<season::Profile>,
     scratch: Vec<f64>,
     days: Vec<f64>,
 }
@@ -239,6 +245,7 @@ impl Scorer {
             period: DAY,
             detected: false,
             next_refit: None,
+            profile: None,
             scratch: Vec::with_capacity(32),
             days: Vec::with_capacity(MAX_DAYS as usize),
         }
@@ -315,6 +322,7 @@ impl Scorer {
             .and_then(|values| season::detect(&ts[from..i], values));
         self.period = found.unwrap_or(DAY);
         self.detected = found.is_some();
+        self.profile = found.and_then(|p| season::mstl_profile(&ts[from..i], &ys[from..i], p));
     }
 
     /// Median over previous cycles (days, unless another season was detected) of the values
@@ -323,6 +331,9 @@ impl Scorer {
     /// batch job that looked anomalous when first seen becomes its phase's usual level.
     fn seasonal_baseline(&mut self, ts: &[i64], ys: &[f64], i: usize) -> Option<f64> {
         let t = *ts.get(i)?;
+        if let Some(profile) = &self.profile {
+            return Some(profile.at(t));
+        }
         let prev = *ts.get(i.checked_sub(1)?)?;
         let first = *ts.first()?;
         let spacing = t.saturating_sub(prev).clamp(0, MAX_SEASONAL_SPACING);
@@ -478,14 +489,19 @@ fn summarize(ts: &[i64], ys: &[f64], s: &Scorer, z: &[f64], scores: &[f64]) -> S
     let usual = match (s.last_seasonal, s.detected) {
         (false, _) => "its recent level".to_string(),
         (true, false) => "its usual level for this time of day".to_string(),
-        (true, true) if s.period == DAY => format!(
-            "its usual level for this time of day (season {}, detected)",
-            period_text(s.period)
-        ),
-        (true, true) => format!(
-            "its usual level at this point of its {p} cycle (season {p}, detected)",
-            p = period_text(s.period)
-        ),
+        (true, true) => {
+            let how = if s.profile.is_some() {
+                "MSTL"
+            } else {
+                "detected"
+            };
+            let p = period_text(s.period);
+            if s.period == DAY {
+                format!("its usual level for this time of day (season {p}, {how})")
+            } else {
+                format!("its usual level at this point of its {p} cycle (season {p}, {how})")
+            }
+        }
     };
     if let Some(onset) = out.onset {
         out.direction = direction_of(out.deviation_sigma);

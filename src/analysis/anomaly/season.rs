@@ -14,6 +14,13 @@
 //! * **Data needed.** Welch's method needs about four cycles, so a daily season is found from
 //!   four days of history on; with less, [`detect`] says nothing and the scorer keeps its prior
 //!   (the calendar day).
+//! * **Shape.** For a detected season, [`mstl_profile`] decomposes the same history with augurs'
+//!   MSTL (resampled to the series' step, or coarser so a cycle has at most
+//!   [`MAX_PHASES`] points and the history at most [`MAX_MSTL_POINTS`]) and keeps the seasonal
+//!   component's per-phase median over its last [`PROFILE_CYCLES`] cycles: the season's usual
+//!   shape, which the scorer adds to the series' current level.
+use augurs::mstl::MSTLModel;
+use augurs::prelude::*;
 use augurs::seasons::PeriodogramDetector;
 
 use crate::analysis::seasonal::fill_missing;
@@ -24,12 +31,21 @@ pub const MIN_BUCKET_SECS: i64 = 300;
 pub const MAX_BUCKETS: usize = 2_048;
 /// Least seasonal strength for a detected period.
 pub const MIN_STRENGTH: f64 = 0.5;
+/// Fewest cycles of a period in the history for it to be verified (the seasonal strength of
+/// noise folded on a period is about 1 / cycles).
+pub const MIN_CYCLES: usize = 4;
 /// Relative distance within which a detected period snaps to a calendar one.
 pub const SNAP: f64 = 0.2;
 /// Calendar periods a detected one snaps to (seconds): 30 min to a week.
 pub const CALENDAR: [i64; 10] = [
     1_800, 3_600, 7_200, 10_800, 14_400, 21_600, 28_800, 43_200, 86_400, 604_800,
 ];
+/// Most phases per cycle in an MSTL profile.
+pub const MAX_PHASES: i64 = 1_440;
+/// Most points handed to MSTL.
+pub const MAX_MSTL_POINTS: usize = 10_080;
+/// Cycles of the seasonal component the profile is the median of.
+pub const PROFILE_CYCLES: usize = 3;
 /// Peaks of the periodogram considered (strongest first).
 const CANDIDATES: usize = 4;
 /// Fewest buckets for a periodogram.
@@ -42,7 +58,7 @@ pub fn detect(ts: &[i64], ys: &[f64]) -> Option<i64> {
     let n = ts.len().min(ys.len());
     let step = median_step(&ts[..n])?;
     let bucket = step.max(MIN_BUCKET_SECS);
-    let data = resample(&ts[..n], &ys[..n], bucket)?;
+    let (_, data) = resample(&ts[..n], &ys[..n], bucket, MAX_BUCKETS)?;
     if data.len() < MIN_SERIES {
         return None;
     }
@@ -55,7 +71,7 @@ pub fn detect(ts: &[i64], ys: &[f64]) -> Option<i64> {
     for peak in peaks.iter().take(CANDIDATES) {
         let secs = snap(i64::from(peak.period).saturating_mul(bucket));
         let period = usize::try_from(secs / bucket).ok()?;
-        if period < 4 || data.len() < 2 * period {
+        if period < 4 || data.len() < MIN_CYCLES * period {
             continue;
         }
         if let Some(s) = strength(&data, period).filter(|s| *s >= MIN_STRENGTH) {
@@ -86,12 +102,71 @@ fn median_step(ts: &[i64]) -> Option<i64> {
     Some(*steps.select_nth_unstable(mid).1)
 }
 
-/// Means per `bucket` seconds over the newest [`MAX_BUCKETS`] buckets; empty buckets are
-/// interpolated. `None` when nothing is finite.
-fn resample(ts: &[i64], ys: &[f64], bucket: i64) -> Option<Vec<f64>> {
+/// The usual shape of a season: one value per phase, the phase of `t` being
+/// `(t − anchor) / bucket` modulo the number of phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    anchor: i64,
+    bucket: i64,
+    values: Vec<f64>,
+}
+
+impl Profile {
+    /// The season's usual deviation from the level at time `t`.
+    pub fn at(&self, t: i64) -> f64 {
+        let phases = self.values.len() as i64;
+        if phases == 0 || self.bucket <= 0 {
+            return 0.0;
+        }
+        let k = t.saturating_sub(self.anchor).div_euclid(self.bucket);
+        self.values[k.rem_euclid(phases) as usize]
+    }
+}
+
+/// The usual shape of a season of `period_secs` in `(ts, ys)` from an MSTL decomposition (see
+/// the module docs); `None` when the history holds fewer than two cycles or MSTL fails.
+pub fn mstl_profile(ts: &[i64], ys: &[f64], period_secs: i64) -> Option<Profile> {
+    let n = ts.len().min(ys.len());
+    let step = median_step(&ts[..n])?;
+    // A bucket that divides the period, with at most MAX_PHASES phases.
+    let wanted = step.max(period_secs / MAX_PHASES).max(1);
+    let phases = (period_secs / wanted).max(1);
+    let bucket = period_secs / phases;
+    let (anchor, data) = resample(&ts[..n], &ys[..n], bucket, MAX_MSTL_POINTS)?;
+    let phases = usize::try_from(phases).ok()?;
+    if phases < 2 || data.len() < 2 * phases {
+        return None;
+    }
+    let fitted = MSTLModel::naive(vec![phases]).fit(&data).ok()?;
+    let seasonal = fitted.fit().seasonal().first()?;
+    let cycles = (seasonal.len() / phases).clamp(1, PROFILE_CYCLES);
+    let from = seasonal.len() - cycles * phases;
+    let mut values = vec![f64::NAN; phases];
+    let mut scratch = Vec::with_capacity(cycles);
+    for k in 0..phases {
+        scratch.clear();
+        let mut i = from + k;
+        while i < seasonal.len() {
+            scratch.push(f64::from(seasonal[i]));
+            i += phases;
+        }
+        // Bucket `i` starts at `anchor + i × bucket`, so it is phase `i mod phases`.
+        values[(from + k) % phases] = crate::analysis::stats::median_mut(&mut scratch)?;
+    }
+    values.iter().all(|v| v.is_finite()).then_some(Profile {
+        anchor,
+        bucket,
+        values,
+    })
+}
+
+/// Means per `bucket` seconds over the newest `max` buckets, and the time the first bucket
+/// starts (a multiple of `bucket`); empty buckets are interpolated. `None` when nothing is
+/// finite.
+fn resample(ts: &[i64], ys: &[f64], bucket: i64, max: usize) -> Option<(i64, Vec<f64>)> {
     let (&first, &last) = (ts.first()?, ts.last()?);
     let span = usize::try_from(last.saturating_sub(first) / bucket).ok()? + 1;
-    let count = span.min(MAX_BUCKETS);
+    let count = span.min(max);
     let start = last.saturating_sub((count as i64 - 1).saturating_mul(bucket));
     let start = start - start.rem_euclid(bucket);
     let mut sums = vec![0.0; count + 1];
@@ -115,7 +190,8 @@ fn resample(ts: &[i64], ys: &[f64], bucket: i64) -> Option<Vec<f64>> {
     // Trim empty edges so interpolation does not invent flat stretches.
     let lo = means.iter().position(|v| v.is_finite())?;
     let hi = means.iter().rposition(|v| v.is_finite())?;
-    fill_missing(&means[lo..=hi])
+    let anchor = start.saturating_add((lo as i64).saturating_mul(bucket));
+    Some((anchor, fill_missing(&means[lo..=hi])?))
 }
 
 /// Snaps `secs` to the nearest calendar period within [`SNAP`], else leaves it.
@@ -237,6 +313,35 @@ mod tests {
         let white: Vec<f64> = (0..400).map(|_| noise.normal()).collect();
         assert!(strength(&white, 20).is_some_and(|s| s < 0.2));
         assert_eq!(strength(&cycle[..30], 20), None);
+    }
+
+    #[test]
+    fn the_mstl_profile_follows_the_season_and_its_phase() {
+        let mut noise = Noise::new(13);
+        // A 5-minute job at the top of every hour; the data starts at minute 43 of an hour.
+        let start = T0 - T0.rem_euclid(3_600) + 43 * 60;
+        let ts: Vec<i64> = (0..10 * 60).map(|i| start + 60 * i).collect();
+        let ys: Vec<f64> = ts
+            .iter()
+            .map(|t| {
+                let job = if (t / 60) % 60 < 5 { 60.0 } else { 0.0 };
+                20.0 + job + noise.normal()
+            })
+            .collect();
+        let p = mstl_profile(&ts, &ys, 3_600).expect("a profile");
+        let top = start - 43 * 60 + 3 * 3_600;
+        for minute in 0..5 {
+            let v = p.at(top + 60 * minute);
+            assert!((v - 45.0).abs() < 15.0, "minute {minute}: {v}");
+        }
+        for minute in [10, 30, 50] {
+            let v = p.at(top + 60 * minute);
+            assert!(v.abs() < 10.0, "minute {minute}: {v}");
+            assert!(v < p.at(top) - 30.0);
+        }
+        // Too little history for two cycles: no profile.
+        assert_eq!(mstl_profile(&ts[..90], &ys[..90], 3_600), None);
+        assert_eq!(mstl_profile(&[], &[], 3_600), None);
     }
 
     #[test]

@@ -375,12 +375,16 @@ fn hourly_job(hours: usize, seed: u64) -> Vec<f64> {
 fn a_detected_hourly_season_stops_an_hourly_job_from_firing_on_day_one() {
     let values = hourly_job(20, 4);
     let a = score_series(&series(values.clone()));
-    // From the first refit (6 h of data) on, the job is what this hour usually does.
+    // From the first refit (6 h of data) on, the job is what this hour usually does: at most
+    // the odd noise point, as in pure noise (without the season all 65 job minutes fire).
     let late_hot = a.scores[7 * 60..]
         .iter()
         .filter(|s| **s >= ANOMALOUS)
         .count();
-    assert_eq!(late_hot, 0, "the hourly job kept firing");
+    assert!(
+        late_hot <= 2,
+        "the hourly job kept firing: {late_hot} points"
+    );
     assert!(a.onset.is_none(), "{}", a.explanation);
     // Before the season is known the job looks anomalous: the detection is what helps.
     let early_hot = a.scores[60..6 * 60]
@@ -397,7 +401,7 @@ fn a_detected_hourly_season_stops_an_hourly_job_from_firing_on_day_one() {
     let a = score_series(&series(long));
     assert!(a.onset.is_some(), "{}", a.explanation);
     assert!(
-        a.explanation.contains("1 h cycle (season 1 h, detected)"),
+        a.explanation.contains("1 h cycle (season 1 h, MSTL)"),
         "{}",
         a.explanation
     );
