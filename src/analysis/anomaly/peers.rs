@@ -6,19 +6,28 @@
 //!   labels ([`INSTANCE_LABELS`]) are set aside; a group needs at least [`MIN_PEERS`] members.
 //! * **Window.** The last [`WINDOW_POINTS`] timestamps that every member of the group has, with a
 //!   finite value in each (at least [`MIN_POINTS`] of them).
-//! * **Verdict.** augurs' MAD detector scores every value against the median of the whole group
-//!   in robust standard deviations; a value beyond [`THRESHOLD`] is outlying. A series is
-//!   reported when it is outlying now — its current outlying run reaches the newest timestamp
-//!   and is at least [`MIN_RUN`] points long — and was not outlying at the start of the window,
-//!   so a member that is always different by design (a leader, a bigger shard) is not flagged
-//!   again and again; what is reported is a change in how it compares with its peers.
+//! * **Verdict.** Two of augurs' detectors must agree, as in Grafana's outlier detection:
+//!   - *MAD* scores every value against the median of the whole group over the window in robust
+//!     standard deviations; a value beyond [`THRESHOLD`] is outlying. A series passes when it is
+//!     outlying now — its current outlying run reaches the newest timestamp and is at least
+//!     [`MIN_RUN`] points long — and was not outlying at the start of the window, so a member
+//!     that is always different by design (a leader, a bigger shard) is not flagged again and
+//!     again; what is reported is a change in how it compares with its peers.
+//!   - *DBSCAN* clusters the members' values at each timestamp on its own (values within ε of
+//!     each other chain into a cluster; the cluster holding at least half the members is the
+//!     pack), with ε = [`DBSCAN_EPS`] robust standard deviations of the values around each
+//!     timestamp's median over the newest [`MIN_RUN`] timestamps. A series passes when it is outside the pack at the newest
+//!     timestamp. MAD's median spans the whole window, so when the whole group moves together
+//!     (a traffic peak, a shared dependency slowing down) every member looks outlying to MAD;
+//!     DBSCAN, judging each timestamp alone, keeps them one pack.
 //!
 //! A group where the detector cannot work (all values equal, so the spread is zero) gives
 //! nothing.
 use std::collections::{BTreeMap, HashMap};
 
-use augurs::outlier::{MADDetector, OutlierDetector};
+use augurs::outlier::{DbscanDetector, MADDetector, OutlierDetector};
 
+use super::super::stats::MAD_SCALE;
 use crate::domain::Series;
 
 /// Labels that tell instances of one metric apart.
@@ -43,6 +52,8 @@ pub const MIN_POINTS: usize = 20;
 pub const THRESHOLD: f64 = 3.5;
 /// Shortest outlying run (points) that counts.
 pub const MIN_RUN: usize = 5;
+/// DBSCAN's ε in robust standard deviations of the values about their timestamp's median.
+pub const DBSCAN_EPS: f64 = 2.0;
 
 /// One series that left its peer group.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,11 +69,12 @@ pub struct PeerOutlier {
 }
 
 impl PeerOutlier {
-    /// "an outlier among its 4 peers since 14:05 UTC (312 against their median 101; MAD)";
+    /// "an outlier among its 4 peers since 14:05 UTC (312 against their median 101; MAD and
+    /// DBSCAN)";
     /// `now` (unix seconds) decides whether the date is shown.
     pub fn describe(&self, now: i64) -> String {
         format!(
-            "an outlier among its {} peers since {} ({} against their median {}; MAD)",
+            "an outlier among its {} peers since {} ({} against their median {}; MAD and DBSCAN)",
             self.group_size.saturating_sub(1),
             super::clock(self.since, now),
             short(self.value),
@@ -164,23 +176,64 @@ fn group_outliers(group: &[&Series]) -> Vec<PeerOutlier> {
     };
     let mut all: Vec<f64> = rows.iter().flatten().copied().collect();
     let group_median = super::super::stats::median_mut(&mut all).unwrap_or(f64::NAN);
+    let apart = apart_from_the_pack(&rows, &refs);
     let last = times.len() - 1;
     output
         .series_results
         .iter()
         .zip(group)
         .zip(&rows)
-        .filter_map(|((result, s), row)| {
+        .zip(&apart)
+        .filter_map(|(((result, s), row), &apart)| {
             let run = result.outlier_intervals.intervals.last()?;
             let outlying_now = run.end.is_none() && last + 1 - run.start >= MIN_RUN;
             let new_divergence = run.start > 0;
-            (outlying_now && new_divergence).then(|| PeerOutlier {
+            (outlying_now && new_divergence && apart).then(|| PeerOutlier {
                 series_id: s.id.clone(),
                 group_size: group.len(),
                 since: times[run.start],
                 value: row[last],
                 group_median,
             })
+        })
+        .collect()
+}
+
+/// Per member: whether DBSCAN puts it outside the pack at the newest timestamp (see the
+/// module docs). All false when DBSCAN cannot judge (no spread at all, or an error).
+fn apart_from_the_pack(rows: &[Vec<f64>], refs: &[&[f64]]) -> Vec<bool> {
+    // The spread is measured where the verdict is read: the newest MIN_RUN timestamps.
+    let width = rows.first().map_or(0, Vec::len);
+    let mut deviations = Vec::with_capacity(rows.len() * MIN_RUN);
+    let mut column = Vec::with_capacity(rows.len());
+    for t in width.saturating_sub(MIN_RUN)..width {
+        column.clear();
+        column.extend(rows.iter().map(|r| r[t]));
+        if let Some(m) = super::super::stats::median_mut(&mut column) {
+            deviations.extend(rows.iter().map(|r| (r[t] - m).abs()));
+        }
+    }
+    let scale = super::super::stats::median_mut(&mut deviations).unwrap_or(0.0) * MAD_SCALE;
+    let epsilon = DBSCAN_EPS * scale;
+    let none = vec![false; rows.len()];
+    if !(epsilon.is_finite() && epsilon > 0.0) {
+        return none;
+    }
+    let detector = DbscanDetector::with_epsilon(epsilon);
+    let Ok(output) = detector
+        .preprocess(refs)
+        .and_then(|data| detector.detect(&data))
+    else {
+        return none;
+    };
+    output
+        .series_results
+        .iter()
+        .map(|r| {
+            r.outlier_intervals
+                .intervals
+                .last()
+                .is_some_and(|run| run.end.is_none())
         })
         .collect()
 }
@@ -267,6 +320,24 @@ mod tests {
         );
         let a = &analysis.anomalies["latency{pod=\"a\"}"].explanation;
         assert!(!a.contains("outlier"), "{a}");
+    }
+
+    #[test]
+    fn a_group_that_moves_together_has_no_outlier() {
+        let n = 120;
+        let series: Vec<Series> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let mut v = steady(100.0, n, k);
+                for x in &mut v[100..] {
+                    *x *= 3.0;
+                }
+                pod(name, v)
+            })
+            .collect();
+        let out = peer_outliers(&series);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]
