@@ -134,7 +134,9 @@ pub fn mstl_profile(ts: &[i64], ys: &[f64], period_secs: i64) -> Option<Profile>
     let bucket = period_secs / phases;
     let (anchor, data) = resample(&ts[..n], &ys[..n], bucket, MAX_MSTL_POINTS)?;
     let phases = usize::try_from(phases).ok()?;
-    if phases < 2 || data.len() < 2 * phases {
+    // MSTL computes in f32: values beyond its range would turn into infinities.
+    let in_range = data.iter().all(|v| v.abs() < f64::from(f32::MAX) / 4.0);
+    if phases < 2 || data.len() < 2 * phases || !in_range {
         return None;
     }
     let fitted = MSTLModel::naive(vec![phases]).fit(&data).ok()?;
@@ -339,6 +341,9 @@ mod tests {
             assert!(v.abs() < 10.0, "minute {minute}: {v}");
             assert!(v < p.at(top) - 30.0);
         }
+        // Values MSTL's f32 cannot hold: no profile rather than infinities.
+        let huge: Vec<f64> = ys.iter().map(|v| v * 1e300).collect();
+        assert_eq!(mstl_profile(&ts, &huge, 3_600), None);
         // Too little history for two cycles: no profile.
         assert_eq!(mstl_profile(&ts[..90], &ys[..90], 3_600), None);
         assert_eq!(mstl_profile(&[], &[], 3_600), None);
