@@ -25,7 +25,11 @@
 //!      floor, so 3 lines are hundreds of σ): the line floor and the Poisson guard are what
 //!      keep small counts from surging. And the model's robust σ deliberately ignores bursts in fewer than half
 //!      of the intervals, so it is q90 that keeps a pattern that is regularly bursty at that
-//!      level (a batch job every few minutes: q90 is its batch size) from surging.
+//!      level (a batch job every few minutes: q90 is its batch size) from surging;
+//!   3. *not a level it keeps reaching:* fewer than [`PRECEDENTS`] earlier intervals had at
+//!      least half of `x` lines, so a batch job too rare for q90 to see (every 15 minutes)
+//!      surges on its first two runs only, and after that only when a run is more than twice
+//!      the size of its usual ones.
 //!
 //!   Over-dispersion (real log rates swing more than Poisson) is the model's part: its σ is
 //!   the pattern's own usual swing, so a count the Poisson guard finds improbable but that is
@@ -70,6 +74,9 @@ pub const SURGE_WINDOW: usize = 10;
 pub const RATE_FLOOR: f64 = 0.5;
 /// Fewest lines in an interval for a surge.
 pub const MIN_SURGE_LINES: u64 = 5;
+/// Earlier intervals with at least half a candidate's lines that make it a usual level, not a
+/// surge.
+pub const PRECEDENTS: usize = 2;
 /// Least surge score, `−log10` of the Poisson tail probability.
 pub const SURGE_SCORE: f64 = 6.0;
 /// Deviation (in the anomaly model's σ) at which the model's score reaches
@@ -154,7 +161,7 @@ fn surge(counts: &[u64]) -> Option<Change> {
             // max(λ, q90) ≥ this, so passing here is necessary for passing rule 2.
             let usual_peak = (quantile(&counts[..j], 0.9) as f64).max(RATE_FLOOR);
             let plausible = x < MIN_SURGE_LINES || poisson_tail_score(x, usual_peak) < SURGE_SCORE;
-            (!plausible).then_some((j, usual_peak))
+            (!plausible && !reached_before(&counts[..j], x)).then_some((j, usual_peak))
         })
         .collect();
     if candidates.is_empty() {
@@ -190,6 +197,18 @@ fn surge(counts: &[u64]) -> Option<Change> {
         }
     }
     found
+}
+
+/// Whether `earlier` holds at least [`PRECEDENTS`] intervals with at least half of `x` lines:
+/// a level the pattern keeps reaching (a batch job too rare for the 90th percentile) is not
+/// a surge.
+fn reached_before(earlier: &[u64], x: u64) -> bool {
+    earlier
+        .iter()
+        .filter(|&&c| c.saturating_mul(2) >= x)
+        .take(PRECEDENTS)
+        .count()
+        >= PRECEDENTS
 }
 
 /// One interval as the anomaly model sees it.

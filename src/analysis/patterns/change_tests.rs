@@ -268,3 +268,22 @@ fn a_periodic_batch_job_does_not_surge() {
         Some((ChangeKind::Surge, 115))
     );
 }
+
+#[test]
+fn a_rare_batch_job_does_not_surge_once_it_has_run_twice() {
+    // 40 lines every 15 minutes (too rare for the 90th percentile to see), one line a minute
+    // otherwise, for two hours; its next run now.
+    let mut batch: Vec<u64> = (0..120).map(|i| if i % 15 == 0 { 40 } else { 1 }).collect();
+    assert_eq!(batch[105], 40);
+    batch.truncate(106);
+    assert_eq!(assess(&batch), None);
+    // A run three times its usual size is a surge.
+    *batch.last_mut().unwrap() = 120;
+    assert_eq!(
+        assess(&batch).map(|c| (c.kind, c.at)),
+        Some((ChangeKind::Surge, 105))
+    );
+    // The first two runs have no precedent: they surge.
+    let first: Vec<u64> = (0..16).map(|i| if i == 15 { 40 } else { 1 }).collect();
+    assert_eq!(assess(&first).map(|c| c.kind), Some(ChangeKind::Surge));
+}
