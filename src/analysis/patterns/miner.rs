@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::mask::{is_unit, peel, render, render_pieces, same, tokenize_into, Piece, Token};
+use super::table::StrTable;
 use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
 
 /// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
@@ -29,6 +30,15 @@ pub(super) type FxMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// A pattern held by a [`Miner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PatternRef(pub(super) usize);
+
+impl PatternRef {
+    /// A small number for the pattern, unique within its [`Miner`] (the patterns it ever
+    /// created are numbered from 0), so callers can index a `Vec` by pattern instead of
+    /// hashing refs.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -65,9 +75,9 @@ pub struct Miner {
     evicted: u64,
     clock: u64,
     /// Masked line → cluster that took it.
-    cache: FxMap<String, usize>,
+    cache: StrTable,
     /// Raw line → cluster, only for lines whose masked shape is in `cache` (same cluster).
-    lines: FxMap<Box<str>, usize>,
+    lines: StrTable,
     /// Reused buffers (no allocation per line once warm).
     key: String,
     pieces: Vec<Piece<'static>>,
@@ -82,8 +92,8 @@ impl Default for Miner {
             max_clusters: MAX_CLUSTERS,
             evicted: 0,
             clock: 0,
-            cache: FxMap::default(),
-            lines: FxMap::default(),
+            cache: StrTable::default(),
+            lines: StrTable::default(),
             key: String::new(),
             pieces: Vec::new(),
         }
@@ -130,13 +140,15 @@ impl Miner {
     /// check that it never changes the result).
     pub(super) fn add_with(&mut self, line: &str, weight: u64, raw_cache: bool) -> PatternRef {
         self.clock += 1;
-        // A line seen verbatim before: the shape cache would give the same cluster.
+        // A line seen verbatim before: the shape cache would give the same cluster. The
+        // line's hash serves the lookup and the insert below.
+        let line_hash = self.lines.hash(line);
         let cached = if raw_cache {
-            self.lines.get(line)
+            self.lines.get(line_hash, line)
         } else {
             None
         };
-        if let Some(c) = cached.map(|&c| self.live_slot(c)) {
+        if let Some(c) = cached.map(|c| self.live_slot(c)) {
             if let Some(cluster) = self.clusters.get_mut(c).filter(|k| k.state == State::Live) {
                 cluster.count += weight;
                 cluster.last = self.clock;
@@ -146,10 +158,11 @@ impl Miner {
         let mut pieces: Vec<Piece> = recycle(std::mem::take(&mut self.pieces));
         tokenize_into(line, &mut pieces);
         render_pieces(&pieces, &mut self.key);
+        let key_hash = self.cache.hash(&self.key);
         let hit = self
             .cache
-            .get(self.key.as_str())
-            .map(|&c| self.live_slot(c));
+            .get(key_hash, &self.key)
+            .map(|c| self.live_slot(c));
         let r = match hit {
             Some(c) if self.clusters[c].state == State::Live => {
                 let cluster = &mut self.clusters[c];
@@ -164,7 +177,7 @@ impl Miner {
                         self.cache.clear();
                         self.lines.clear();
                     }
-                    self.cache.insert(self.key.clone(), r.0);
+                    self.cache.insert(key_hash, &self.key, r.0);
                 }
                 r
             }
@@ -175,7 +188,7 @@ impl Miner {
             if self.lines.len() >= CACHE_ENTRIES {
                 self.lines.clear();
             }
-            self.lines.insert(line.into(), r.0);
+            self.lines.insert(line_hash, line, r.0);
         }
         r
     }
@@ -349,8 +362,8 @@ impl Miner {
             }
             i
         };
-        self.cache.retain(|_, c| alive(&live_slot(*c)));
-        self.lines.retain(|_, c| alive(&live_slot(*c)));
+        self.cache.retain(|c| alive(&live_slot(c)));
+        self.lines.retain(|c| alive(&live_slot(c)));
     }
 }
 

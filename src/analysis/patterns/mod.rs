@@ -102,6 +102,7 @@ mod miner;
 mod reference;
 mod scan;
 pub mod score;
+mod table;
 #[cfg(test)]
 mod tests;
 

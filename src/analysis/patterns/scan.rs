@@ -106,11 +106,43 @@ pub(super) fn trim_end_bytes(s: &str, strip: impl Fn(u8) -> bool) -> &str {
 pub(super) struct Words<'a> {
     line: &'a str,
     at: usize,
+    /// The line is all ASCII, so [`SPACE`] alone tells a whitespace byte (no decoding).
+    ascii: bool,
 }
 
 impl<'a> Words<'a> {
     pub(super) fn new(line: &'a str) -> Self {
-        Words { line, at: 0 }
+        Words {
+            line,
+            at: 0,
+            ascii: line.is_ascii(),
+        }
+    }
+
+    /// [`Iterator::next`] for an ASCII line: a byte is whitespace exactly when its class has
+    /// [`SPACE`] (which only the non-ASCII lead bytes have without being whitespace).
+    #[inline]
+    fn next_ascii(&mut self) -> Option<(&'a str, u16)> {
+        let bytes = self.line.as_bytes();
+        let mut at = self.at;
+        while bytes.get(at).is_some_and(|&b| class_of(b) & SPACE != 0) {
+            at += 1;
+        }
+        let start = at;
+        let mut flags = 0;
+        while let Some(&b) = bytes.get(at) {
+            let c = class_of(b);
+            if c & SPACE != 0 {
+                break;
+            }
+            flags |= c;
+            at += 1;
+        }
+        self.at = at;
+        if at == start {
+            return None;
+        }
+        self.line.get(start..at).map(|w| (w, flags))
     }
 
     /// The byte length of the whitespace character starting at `at`, or 0 if there is none.
@@ -136,7 +168,11 @@ impl<'a> Iterator for Words<'a> {
     /// A word and the union of its bytes' classes (see [`flags_of`]).
     type Item = (&'a str, u16);
 
+    #[inline]
     fn next(&mut self) -> Option<(&'a str, u16)> {
+        if self.ascii {
+            return self.next_ascii();
+        }
         let bytes = self.line.as_bytes();
         let len = bytes.len();
         let mut at = self.at;
