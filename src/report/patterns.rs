@@ -120,13 +120,7 @@ pub fn read_lines_counting(reader: impl Read) -> std::io::Result<(Vec<String>, u
 pub fn mine_lines<S: AsRef<str>>(lines: &[S]) -> MinedLines {
     let mut miner = Miner::new();
     miner.set_max_clusters(usize::MAX);
-    let refs: Vec<Option<PatternRef>> = lines
-        .iter()
-        .map(|l| {
-            let l = l.as_ref();
-            (!l.trim().is_empty()).then(|| miner.add(l))
-        })
-        .collect();
+    let refs: Vec<Option<PatternRef>> = miner.add_lines(lines);
     // Final pattern per ref, found once per ref (a `Vec` by ref index: no hashing per line),
     // and patterns by id (merged templates can coincide).
     const UNSET: usize = usize::MAX;

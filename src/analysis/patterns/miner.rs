@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::mask::{is_unit, peel, render, render_pieces, same, tokenize_into, Piece, Token};
 use super::table::StrTable;
+
+#[path = "batch.rs"]
+mod batch;
 use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
 
 /// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
@@ -78,6 +81,9 @@ pub struct Miner {
     cache: StrTable,
     /// Raw line → cluster, only for lines whose masked shape is in `cache` (same cluster).
     lines: StrTable,
+    /// Bumped whenever a shape-cache entry is dropped or replaced: raw-line caches outside
+    /// the miner (see `batch.rs`) must then forget their entries.
+    epoch: u64,
     /// Reused buffers (no allocation per line once warm).
     key: String,
     pieces: Vec<Piece<'static>>,
@@ -94,6 +100,7 @@ impl Default for Miner {
             clock: 0,
             cache: StrTable::default(),
             lines: StrTable::default(),
+            epoch: 0,
             key: String::new(),
             pieces: Vec::new(),
         }
@@ -143,18 +150,38 @@ impl Miner {
         // A line seen verbatim before: the shape cache would give the same cluster. The
         // line's hash serves the lookup and the insert below.
         let line_hash = self.lines.hash(line);
-        let cached = if raw_cache {
-            self.lines.get(line_hash, line)
-        } else {
-            None
-        };
-        if let Some(c) = cached.map(|c| self.live_slot(c)) {
-            if let Some(cluster) = self.clusters.get_mut(c).filter(|k| k.state == State::Live) {
-                cluster.count += weight;
-                cluster.last = self.clock;
-                return PatternRef(c);
+        if raw_cache {
+            if let Some(r) = self.raw_hit(self.lines.get(line_hash, line), weight) {
+                return r;
             }
         }
+        let (r, cacheable) = self.add_shape(line, weight);
+        // The shape is cached now (unless too long): remember the raw line too.
+        if cacheable {
+            if self.lines.len() >= CACHE_ENTRIES {
+                self.lines.clear();
+            }
+            self.lines.insert(line_hash, line, r.0);
+        }
+        r
+    }
+
+    /// Counts a line for `cached`, the cluster a raw-line cache gave, if it is still live.
+    fn raw_hit(&mut self, cached: Option<usize>, weight: u64) -> Option<PatternRef> {
+        let c = self.live_slot(cached?);
+        let cluster = self
+            .clusters
+            .get_mut(c)
+            .filter(|k| k.state == State::Live)?;
+        cluster.count += weight;
+        cluster.last = self.clock;
+        Some(PatternRef(c))
+    }
+
+    /// Assigns `line` by its masked shape (the shape cache, else the tree) and tells whether
+    /// a raw-line cache may remember it: its shape is cached, pointing to the returned
+    /// cluster, and the line is not too long.
+    fn add_shape(&mut self, line: &str, weight: u64) -> (PatternRef, bool) {
         let mut pieces: Vec<Piece> = recycle(std::mem::take(&mut self.pieces));
         tokenize_into(line, &mut pieces);
         render_pieces(&pieces, &mut self.key);
@@ -176,6 +203,10 @@ impl Miner {
                     if self.cache.len() >= CACHE_ENTRIES {
                         self.cache.clear();
                         self.lines.clear();
+                        self.epoch += 1;
+                    } else if hit.is_some() {
+                        // The key's entry is replaced (its cluster was evicted).
+                        self.epoch += 1;
                     }
                     self.cache.insert(key_hash, &self.key, r.0);
                 }
@@ -183,14 +214,8 @@ impl Miner {
             }
         };
         self.pieces = recycle(pieces);
-        // The shape is cached now (unless too long): remember the raw line too.
-        if self.key.len() <= CACHE_KEY_BYTES && line.len() <= CACHE_KEY_BYTES {
-            if self.lines.len() >= CACHE_ENTRIES {
-                self.lines.clear();
-            }
-            self.lines.insert(line_hash, line, r.0);
-        }
-        r
+        let cacheable = self.key.len() <= CACHE_KEY_BYTES && line.len() <= CACHE_KEY_BYTES;
+        (r, cacheable)
     }
 
     /// The template of `r` with `<*>` for variable parts (`None` if unknown or evicted).
@@ -364,6 +389,7 @@ impl Miner {
         };
         self.cache.retain(|c| alive(&live_slot(c)));
         self.lines.retain(|c| alive(&live_slot(c)));
+        self.epoch += 1;
     }
 }
 

@@ -221,6 +221,30 @@ mod tests {
     }
 
     #[test]
+    fn ascii_words_match_the_byte_scan() {
+        // Every ASCII byte at every offset of an eight-byte chunk, inside and around words of
+        // several lengths, against `split_whitespace` and `flags_of`.
+        for b in 0..128u8 {
+            for len in [1, 5, 7, 8, 9, 15, 16, 17, 30] {
+                for at in 0..len {
+                    let mut word = vec![b'a'; len];
+                    word[at] = b;
+                    let Ok(mut line) = String::from_utf8(word) else {
+                        continue;
+                    };
+                    line.push_str(" xy\tZ9 q");
+                    let ours: Vec<(&str, u16)> = Words::new(&line).collect();
+                    let std: Vec<(&str, u16)> = line
+                        .split_whitespace()
+                        .map(|w| (w, flags_of(w.as_bytes()) & !SPACE))
+                        .collect();
+                    assert_eq!(ours, std, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn classes_match_their_definitions() {
         for b in 0..=255u8 {
             let c = class_of(b);

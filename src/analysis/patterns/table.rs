@@ -168,6 +168,100 @@ impl StrTable {
     }
 }
 
+/// A raw-line cache for one batch of lines held by the caller (see `batch.rs`): line text →
+/// value, where an entry holds the line's **index** in the caller's slice instead of a copy.
+/// Same probing as [`StrTable`]; sized up front and never grown past its capacity's load.
+pub(super) struct LineTable {
+    seed: foldhash::fast::RandomState,
+    /// As in [`StrTable`]: `0` empty, else `1 + entry index` and 32 bits of the hash.
+    slots: Vec<u64>,
+    /// (line index, value).
+    entries: Vec<(usize, usize)>,
+}
+
+impl LineTable {
+    /// A table for up to `entries` lines before it grows.
+    pub(super) fn with_capacity(entries: usize) -> Self {
+        let n = entries.saturating_mul(2).next_power_of_two().max(16);
+        LineTable {
+            seed: foldhash::fast::RandomState::default(),
+            slots: vec![0; n],
+            entries: Vec::with_capacity(entries),
+        }
+    }
+
+    #[inline]
+    pub(super) fn hash(&self, line: &str) -> u64 {
+        self.seed.hash_one(line)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = 0);
+        self.entries.clear();
+    }
+
+    /// The slot of `line` (`Ok`), or the empty slot it would take (`Err`); `text` gives the
+    /// line at an index.
+    fn find<'t>(
+        &self,
+        hash: u64,
+        line: &str,
+        text: impl Fn(usize) -> Option<&'t str>,
+    ) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = (hash as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return Err(i);
+            }
+            if s >> 32 == tag {
+                let (k, _) = self.entries[(s & 0xFFFF_FFFF) as usize - 1];
+                if text(k) == Some(line) {
+                    return Ok(i);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value of `line` (hash `hash`), whose earlier occurrences `text` gives by index.
+    #[inline]
+    pub(super) fn get<'t>(
+        &self,
+        hash: u64,
+        line: &str,
+        text: impl Fn(usize) -> Option<&'t str>,
+    ) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let s = self.find(hash, line, text).ok()?;
+        Some(self.entries[(self.slots[s] & 0xFFFF_FFFF) as usize - 1].1)
+    }
+
+    /// Remembers the line at `index` (hash `hash`) with `value`. The caller looked the line up
+    /// first; were it there anyway, the older entry would keep answering (a cache may miss).
+    /// A table filled to its capacity's load is emptied first (it never grows).
+    pub(super) fn insert(&mut self, hash: u64, index: usize, value: usize) {
+        if (self.entries.len() + 1) * 2 > self.slots.len() {
+            self.clear();
+        }
+        self.entries.push((index, value));
+        let mask = self.slots.len() - 1;
+        let mut i = (hash as usize) & mask;
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot(hash, self.entries.len());
+    }
+}
+
 /// A slot for entry number `index` (1-based) with `hash`.
 #[inline]
 fn slot(hash: u64, index: usize) -> u64 {
@@ -210,6 +304,30 @@ mod tests {
         t.clear();
         assert_eq!((t.len(), t.key_bytes()), (0, 0));
         assert_eq!(t.get(t.hash("key 0"), "key 0"), None);
+    }
+
+    #[test]
+    fn line_tables_find_lines_by_their_text_through_indices() {
+        let lines: Vec<String> = (0..300).map(|i| format!("line {}", i % 100)).collect();
+        let text = |k: usize| lines.get(k).map(String::as_str);
+        let mut t = LineTable::with_capacity(100);
+        for (i, l) in lines.iter().enumerate().take(100) {
+            let h = t.hash(l);
+            assert_eq!(t.get(h, l, text), None);
+            t.insert(h, i, i * 10);
+        }
+        // Later copies of a line find the first one's value.
+        for (i, l) in lines.iter().enumerate() {
+            assert_eq!(t.get(t.hash(l), l, text), Some(i % 100 * 10), "{l}");
+        }
+        assert_eq!(t.get(t.hash("line 100"), "line 100", text), None);
+        // Past its capacity's load the table starts afresh instead of growing.
+        for i in 100..150 {
+            t.insert(t.hash(&lines[i]), i, 0);
+        }
+        assert!(t.len() <= 128);
+        t.clear();
+        assert_eq!(t.get(t.hash("line 1"), "line 1", text), None);
     }
 
     #[test]
