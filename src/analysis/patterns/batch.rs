@@ -23,7 +23,7 @@ impl Miner {
             .enumerate()
             .map(|(i, line)| {
                 let line = line.as_ref();
-                if line.trim().is_empty() {
+                if line.trim_start().is_empty() {
                     return None;
                 }
                 self.clock += 1;

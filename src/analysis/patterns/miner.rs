@@ -7,7 +7,10 @@
 //! looked up in a cache of raw lines whose masked shape is in the shape cache: a line seen
 //! verbatim before is not even tokenized. The two caches are kept consistent (a raw entry
 //! exists only while its shape's entry does, pointing to the same cluster), so the short-cut
-//! never changes which pattern a line gets.
+//! never changes which pattern a line gets. Each cache hashes its key once per line (the
+//! lookup's hash serves the insert) and stores keys in one arena (`table.rs`), so a new line
+//! costs no allocation; a batch of lines held by the caller uses indices into it for its raw
+//! cache instead (`batch.rs`).
 
 use std::collections::HashMap;
 

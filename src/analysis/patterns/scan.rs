@@ -106,43 +106,11 @@ pub(super) fn trim_end_bytes(s: &str, strip: impl Fn(u8) -> bool) -> &str {
 pub(super) struct Words<'a> {
     line: &'a str,
     at: usize,
-    /// The line is all ASCII, so [`SPACE`] alone tells a whitespace byte (no decoding).
-    ascii: bool,
 }
 
 impl<'a> Words<'a> {
     pub(super) fn new(line: &'a str) -> Self {
-        Words {
-            line,
-            at: 0,
-            ascii: line.is_ascii(),
-        }
-    }
-
-    /// [`Iterator::next`] for an ASCII line: a byte is whitespace exactly when its class has
-    /// [`SPACE`] (which only the non-ASCII lead bytes have without being whitespace).
-    #[inline]
-    fn next_ascii(&mut self) -> Option<(&'a str, u16)> {
-        let bytes = self.line.as_bytes();
-        let mut at = self.at;
-        while bytes.get(at).is_some_and(|&b| class_of(b) & SPACE != 0) {
-            at += 1;
-        }
-        let start = at;
-        let mut flags = 0;
-        while let Some(&b) = bytes.get(at) {
-            let c = class_of(b);
-            if c & SPACE != 0 {
-                break;
-            }
-            flags |= c;
-            at += 1;
-        }
-        self.at = at;
-        if at == start {
-            return None;
-        }
-        self.line.get(start..at).map(|w| (w, flags))
+        Words { line, at: 0 }
     }
 
     /// The byte length of the whitespace character starting at `at`, or 0 if there is none.
@@ -170,34 +138,34 @@ impl<'a> Iterator for Words<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<(&'a str, u16)> {
-        if self.ascii {
-            return self.next_ascii();
-        }
         let bytes = self.line.as_bytes();
-        let len = bytes.len();
         let mut at = self.at;
-        while at < len && class_of(bytes[at]) & SPACE != 0 {
-            match self.space_len(at) {
+        // An ASCII byte of class SPACE is whitespace; a non-ASCII one only leads a character
+        // that may be (decoded to tell).
+        while let Some(&b) = bytes.get(at) {
+            if class_of(b) & SPACE == 0 {
+                break;
+            }
+            match if b < 0x80 { 1 } else { self.space_len(at) } {
                 0 => break,
                 n => at += n,
             }
         }
-        if at >= len {
-            self.at = at;
-            return None;
-        }
         let start = at;
         // A byte that cannot start a space moves on by one (continuation bytes included).
         let mut flags = 0;
-        while at < len {
-            let c = class_of(bytes[at]);
-            if c & SPACE != 0 && self.space_len(at) != 0 {
+        while let Some(&b) = bytes.get(at) {
+            let c = class_of(b);
+            if c & SPACE != 0 && (b < 0x80 || self.space_len(at) != 0) {
                 break;
             }
             flags |= c;
             at += 1;
         }
         self.at = at;
+        if at == start {
+            return None;
+        }
         // Only SPACE-class lead bytes that were not spaces were OR-ed in: drop that bit.
         self.line.get(start..at).map(|w| (w, flags & !SPACE))
     }

@@ -26,6 +26,7 @@ struct Entry {
 }
 
 /// Text → `usize`, see the module docs.
+#[derive(Default)]
 pub(super) struct StrTable {
     seed: foldhash::fast::RandomState,
     /// `0` for an empty slot, else `1 + entry index` in the low 32 bits and 32 bits of the
@@ -33,17 +34,6 @@ pub(super) struct StrTable {
     slots: Vec<u64>,
     entries: Vec<Entry>,
     bytes: String,
-}
-
-impl Default for StrTable {
-    fn default() -> Self {
-        StrTable {
-            seed: foldhash::fast::RandomState::default(),
-            slots: Vec::new(),
-            entries: Vec::new(),
-            bytes: String::new(),
-        }
-    }
 }
 
 impl StrTable {
@@ -322,8 +312,8 @@ mod tests {
         }
         assert_eq!(t.get(t.hash("line 100"), "line 100", text), None);
         // Past its capacity's load the table starts afresh instead of growing.
-        for i in 100..150 {
-            t.insert(t.hash(&lines[i]), i, 0);
+        for (i, l) in lines.iter().enumerate().take(150).skip(100) {
+            t.insert(t.hash(l), i, 0);
         }
         assert!(t.len() <= 128);
         t.clear();
