@@ -120,33 +120,42 @@ pub fn read_lines_counting(reader: impl Read) -> std::io::Result<(Vec<String>, u
 pub fn mine_lines<S: AsRef<str>>(lines: &[S]) -> MinedLines {
     let mut miner = Miner::new();
     miner.set_max_clusters(usize::MAX);
-    let refs: Vec<Option<PatternRef>> = lines
-        .iter()
-        .map(|l| {
-            let l = l.as_ref();
-            (!l.trim().is_empty()).then(|| miner.add(l))
-        })
-        .collect();
-    // Final pattern per resolved ref, and patterns by id (merged templates can coincide).
+    let refs: Vec<Option<PatternRef>> = miner.add_lines(lines);
+    // Final pattern per ref, found once per ref (a `Vec` by ref index: no hashing per line),
+    // and patterns by id (merged templates can coincide).
+    const UNSET: usize = usize::MAX;
+    let mut by_ref: Vec<usize> = Vec::new();
     let mut index: FastMap<PatternRef, usize> = FastMap::default();
     let mut by_id: FastMap<String, usize> = FastMap::default();
     let mut patterns: Vec<MinedPattern> = Vec::new();
     let lines = refs
         .into_iter()
         .map(|r| {
-            let r = miner.resolve(r?);
-            let p = *index.entry(r).or_insert_with(|| {
-                let template = miner.template(r).unwrap_or_default();
-                let id = pattern_id(None, &template);
-                *by_id.entry(id.clone()).or_insert_with(|| {
-                    patterns.push(MinedPattern {
-                        id,
-                        template,
-                        count: 0,
+            let r = r?;
+            let i = r.index();
+            if i >= by_ref.len() {
+                by_ref.resize(i + 1, UNSET);
+            }
+            let p = match by_ref[i] {
+                UNSET => {
+                    let r = miner.resolve(r);
+                    let p = *index.entry(r).or_insert_with(|| {
+                        let template = miner.template(r).unwrap_or_default();
+                        let id = pattern_id(None, &template);
+                        *by_id.entry(id.clone()).or_insert_with(|| {
+                            patterns.push(MinedPattern {
+                                id,
+                                template,
+                                count: 0,
+                            });
+                            patterns.len() - 1
+                        })
                     });
-                    patterns.len() - 1
-                })
-            });
+                    by_ref[i] = p;
+                    p
+                }
+                p => p,
+            };
             if let Some(pat) = patterns.get_mut(p) {
                 pat.count += 1;
             }

@@ -278,26 +278,55 @@ pub(super) fn is_unit(text: &str) -> bool {
         "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes", "ns", "us", "µs", "ms",
         "s", "sec", "secs", "seconds", "min", "mins", "minutes", "h", "hours", "%",
     ];
-    let core = trim_end_bytes(text, |b| matches!(b, b',' | b')' | b']' | b';' | b'.'));
-    // Every unit starts with one of these (`µ` with its UTF-8 lead byte 0xC2).
+    // Every unit starts with one of these (`µ` with its UTF-8 lead byte 0xC2), none of which
+    // is trimmed below, so the first byte of `text` decides most words at once.
     let starts = |b: u8| {
         matches!(
             b.to_ascii_lowercase(),
             b'b' | b'k' | b'm' | b'g' | b't' | b'n' | b'u' | 0xC2 | b's' | b'h' | b'%'
         )
     };
-    core.len() <= 7
-        && core.as_bytes().first().is_some_and(|&b| starts(b))
-        && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
+    if !text.as_bytes().first().is_some_and(|&b| starts(b)) {
+        return false;
+    }
+    let core = trim_end_bytes(text, |b| matches!(b, b',' | b')' | b']' | b';' | b'.'));
+    core.len() <= 7 && UNITS.iter().any(|u| core.eq_ignore_ascii_case(u))
 }
 
 /// Pushes the pieces of `word`, whose bytes' classes are `flags` (see [`flags_of`]).
+///
+/// Every path pushes its piece itself rather than returning one to push: a piece returned
+/// through memory and reloaded whole stalls on store forwarding (its flags are written byte
+/// by byte), which cost more than the masking of a plain word.
+#[inline]
 pub(super) fn push_word<'a>(word: &'a str, flags: u16, out: &mut Vec<Piece<'a>>) {
     // Most words have nothing to split on: one piece, masked once.
-    if flags & SPLIT == 0 {
-        out.push(mask_word(word, flags));
-        return;
+    if flags & SPLIT != 0 {
+        push_split_word(word, out);
+    } else if flags & (LEAD | TRAIL) != 0 || word.len() > MAX_PLAIN_BYTES {
+        push_piece(word, false, false, out);
+    } else if flags & (DIGIT | SPECIAL) == 0 {
+        // Letters only (the most common word): a variable only when too long (hex ids and
+        // numbers need a digit, every other shape a non-letter).
+        if word.len() > MAX_CORE_BYTES {
+            out.push(Piece::masked(&word[..0], &word[word.len()..], false));
+        } else {
+            out.push(Piece::plain(word, false));
+        }
+    } else if word.len() > MAX_CORE_BYTES || is_variable_with(word, Some(flags)) {
+        // A word without brackets, quotes or trailing punctuation is its own core (no `=`,
+        // `,` or `:` to trim, nothing to peel, so not quoted), and its classes are known.
+        // Empty frames sliced from the word: the unit fold locates the core by pointer.
+        out.push(Piece::masked(&word[..0], &word[word.len()..], false));
+    } else {
+        out.push(Piece::plain(word, false));
     }
+}
+
+/// [`push_word`] for a word holding `=`, `,` or `:` (kept out of line: the common words stay
+/// in the caller's loop).
+#[inline(never)]
+fn push_split_word<'a>(word: &'a str, out: &mut Vec<Piece<'a>>) {
     let (lead, core, _) = peel(word);
     if !core.is_empty() && is_variable(core) {
         out.push(Piece::masked(lead, &word[lead.len() + core.len()..], false));
@@ -315,48 +344,33 @@ pub(super) fn push_word<'a>(word: &'a str, flags: u16, out: &mut Vec<Piece<'a>>)
         let key_number = b == b':' && i > 0 && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
         if (b == b'=' || b == b',' || json_key || key_number) && i + 1 < bytes.len() {
             // The cut is after an ASCII byte, so it is a char boundary.
-            out.push(mask_piece(&word[start..=i], after_eq, true));
+            push_piece(&word[start..=i], after_eq, true, out);
             after_eq = b == b'=';
             start = i + 1;
         }
     }
-    out.push(mask_piece(&word[start..], after_eq, false));
+    push_piece(&word[start..], after_eq, false, out);
 }
 
-/// [`mask_piece`] for a whole word with nothing to split on, whose bytes' classes are `flags`:
-/// a word without brackets, quotes or trailing punctuation is its own core, and the classes
-/// of the core are already known.
-fn mask_word(word: &str, flags: u16) -> Piece<'_> {
-    if flags & (LEAD | TRAIL) != 0 || word.len() > MAX_PLAIN_BYTES {
-        return mask_piece(word, false, false);
-    }
-    // No `=`, `,` or `:` to trim, nothing to peel: lead and trail are empty, so not quoted.
-    if word.len() > MAX_CORE_BYTES || is_variable_with(word, Some(flags)) {
-        // Empty frames sliced from the word: the unit fold locates the core by pointer.
-        let (pre, post) = (&word[..0], &word[word.len()..]);
-        Piece::masked(pre, post, false)
-    } else {
-        Piece::plain(word, false)
-    }
-}
-
-/// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`).
-fn mask_piece(piece: &str, after_eq: bool, glued: bool) -> Piece<'_> {
+/// Masks one piece (keeping its punctuation and trailing `=`, `,` or `:`) and pushes it.
+fn push_piece<'a>(piece: &'a str, after_eq: bool, glued: bool, out: &mut Vec<Piece<'a>>) {
     let body = trim_end_bytes(piece, |b| matches!(b, b'=' | b',' | b':'));
     let (lead, core, trail) = peel(body);
     let quoted = (lead.ends_with('"') && trail.starts_with('"'))
         || (lead.ends_with('\'') && trail.starts_with('\''));
     if piece.len() > MAX_PLAIN_BYTES {
         // Only long runs of punctuation get here (a longer core is masked below anyway).
-        return Piece::masked("", "", glued);
-    }
-    if core.is_empty() && !quoted {
-        return Piece::plain(piece, glued);
-    }
-    if (quoted && after_eq) || core.len() > MAX_CORE_BYTES || is_variable(core) {
-        Piece::masked(lead, &piece[lead.len() + core.len()..], glued)
+        out.push(Piece::masked("", "", glued));
+    } else if core.is_empty() && !quoted {
+        out.push(Piece::plain(piece, glued));
+    } else if (quoted && after_eq) || core.len() > MAX_CORE_BYTES || is_variable(core) {
+        out.push(Piece::masked(
+            lead,
+            &piece[lead.len() + core.len()..],
+            glued,
+        ));
     } else {
-        Piece::plain(piece, glued)
+        out.push(Piece::plain(piece, glued));
     }
 }
 
@@ -474,10 +488,21 @@ pub(super) fn is_email(s: &str) -> bool {
 /// `worker-3`, `v1.2.3`, `api-7d9f8c6b5-x2x9k`: a purely numeric part in a compound name, or
 /// a part of five or more characters with at least two digits.
 pub(super) fn has_numeric_part(s: &str) -> bool {
-    let compound = s.bytes().any(|c| matches!(c, b'-' | b'_' | b'.'));
-    s.split(['-', '_', '.']).any(|p| {
-        let digits = p.bytes().filter(u8::is_ascii_digit).count();
-        (compound && !p.is_empty() && digits == p.len())
-            || (p.len() >= 5 && digits >= 2 && p.bytes().all(|c| c.is_ascii_alphanumeric()))
-    })
+    // One pass over the bytes (the separators are ASCII, so byte parts are the `str` parts).
+    let bytes = s.as_bytes();
+    let compound = bytes.iter().any(|c| matches!(c, b'-' | b'_' | b'.'));
+    let (mut len, mut digits, mut alnum) = (0usize, 0usize, true);
+    for &c in bytes.iter().chain(std::iter::once(&b'.')) {
+        if matches!(c, b'-' | b'_' | b'.') {
+            if (compound && len > 0 && digits == len) || (len >= 5 && digits >= 2 && alnum) {
+                return true;
+            }
+            (len, digits, alnum) = (0, 0, true);
+        } else {
+            len += 1;
+            digits += usize::from(c.is_ascii_digit());
+            alnum &= c.is_ascii_alphanumeric();
+        }
+    }
+    false
 }

@@ -156,11 +156,19 @@ fn miners_agree(lines: &[String], max_clusters: usize) {
     let ra: Vec<_> = lines.iter().map(|l| a.add_with(l, 1, true)).collect();
     let rb: Vec<_> = lines.iter().map(|l| b.add_with(l, 1, false)).collect();
     assert_eq!(ra, rb);
+    // The batch path (its own raw-line cache over the caller's slice) agrees too.
+    let mut c = super::Miner::new();
+    c.set_max_clusters(max_clusters);
+    let rc: Vec<_> = c.add_lines(lines).into_iter().flatten().collect();
+    assert_eq!(ra, rc);
     for r in ra {
         assert_eq!(a.template(a.resolve(r)), b.template(b.resolve(r)));
+        assert_eq!(a.template(a.resolve(r)), c.template(c.resolve(r)));
         assert_eq!(a.count(r), b.count(r));
+        assert_eq!(a.count(r), c.count(r));
     }
     assert_eq!(a.evicted(), b.evicted());
+    assert_eq!(a.evicted(), c.evicted());
 }
 
 #[test]

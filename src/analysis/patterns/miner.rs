@@ -7,13 +7,20 @@
 //! looked up in a cache of raw lines whose masked shape is in the shape cache: a line seen
 //! verbatim before is not even tokenized. The two caches are kept consistent (a raw entry
 //! exists only while its shape's entry does, pointing to the same cluster), so the short-cut
-//! never changes which pattern a line gets.
+//! never changes which pattern a line gets. Each cache hashes its key once per line (the
+//! lookup's hash serves the insert) and stores keys in one arena (`table.rs`), so a new line
+//! costs no allocation; a batch of lines held by the caller uses indices into it for its raw
+//! cache instead (`batch.rs`).
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use super::mask::{is_unit, peel, render, render_pieces, same, tokenize_into, Piece, Token};
+use super::table::StrTable;
+
+#[path = "batch.rs"]
+mod batch;
 use super::{MAX_CHILDREN, MAX_CLUSTERS, MAX_WORD_SIBLINGS, SIMILARITY, WILDCARD};
 
 /// Masked lines remembered for the exact-repeat short-cut; the cache is emptied when full.
@@ -29,6 +36,15 @@ pub(super) type FxMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// A pattern held by a [`Miner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PatternRef(pub(super) usize);
+
+impl PatternRef {
+    /// A small number for the pattern, unique within its [`Miner`] (the patterns it ever
+    /// created are numbered from 0), so callers can index a `Vec` by pattern instead of
+    /// hashing refs.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -65,9 +81,12 @@ pub struct Miner {
     evicted: u64,
     clock: u64,
     /// Masked line → cluster that took it.
-    cache: FxMap<String, usize>,
+    cache: StrTable,
     /// Raw line → cluster, only for lines whose masked shape is in `cache` (same cluster).
-    lines: FxMap<Box<str>, usize>,
+    lines: StrTable,
+    /// Bumped whenever a shape-cache entry is dropped or replaced: raw-line caches outside
+    /// the miner (see `batch.rs`) must then forget their entries.
+    epoch: u64,
     /// Reused buffers (no allocation per line once warm).
     key: String,
     pieces: Vec<Piece<'static>>,
@@ -82,8 +101,9 @@ impl Default for Miner {
             max_clusters: MAX_CLUSTERS,
             evicted: 0,
             clock: 0,
-            cache: FxMap::default(),
-            lines: FxMap::default(),
+            cache: StrTable::default(),
+            lines: StrTable::default(),
+            epoch: 0,
             key: String::new(),
             pieces: Vec::new(),
         }
@@ -130,26 +150,49 @@ impl Miner {
     /// check that it never changes the result).
     pub(super) fn add_with(&mut self, line: &str, weight: u64, raw_cache: bool) -> PatternRef {
         self.clock += 1;
-        // A line seen verbatim before: the shape cache would give the same cluster.
-        let cached = if raw_cache {
-            self.lines.get(line)
-        } else {
-            None
-        };
-        if let Some(c) = cached.map(|&c| self.live_slot(c)) {
-            if let Some(cluster) = self.clusters.get_mut(c).filter(|k| k.state == State::Live) {
-                cluster.count += weight;
-                cluster.last = self.clock;
-                return PatternRef(c);
+        // A line seen verbatim before: the shape cache would give the same cluster. The
+        // line's hash serves the lookup and the insert below.
+        let line_hash = self.lines.hash(line);
+        if raw_cache {
+            if let Some(r) = self.raw_hit(self.lines.get(line_hash, line), weight) {
+                return r;
             }
         }
+        let (r, cacheable) = self.add_shape(line, weight);
+        // The shape is cached now (unless too long): remember the raw line too.
+        if cacheable {
+            if self.lines.len() >= CACHE_ENTRIES {
+                self.lines.clear();
+            }
+            self.lines.insert(line_hash, line, r.0);
+        }
+        r
+    }
+
+    /// Counts a line for `cached`, the cluster a raw-line cache gave, if it is still live.
+    fn raw_hit(&mut self, cached: Option<usize>, weight: u64) -> Option<PatternRef> {
+        let c = self.live_slot(cached?);
+        let cluster = self
+            .clusters
+            .get_mut(c)
+            .filter(|k| k.state == State::Live)?;
+        cluster.count += weight;
+        cluster.last = self.clock;
+        Some(PatternRef(c))
+    }
+
+    /// Assigns `line` by its masked shape (the shape cache, else the tree) and tells whether
+    /// a raw-line cache may remember it: its shape is cached, pointing to the returned
+    /// cluster, and the line is not too long.
+    fn add_shape(&mut self, line: &str, weight: u64) -> (PatternRef, bool) {
         let mut pieces: Vec<Piece> = recycle(std::mem::take(&mut self.pieces));
         tokenize_into(line, &mut pieces);
         render_pieces(&pieces, &mut self.key);
+        let key_hash = self.cache.hash(&self.key);
         let hit = self
             .cache
-            .get(self.key.as_str())
-            .map(|&c| self.live_slot(c));
+            .get(key_hash, &self.key)
+            .map(|c| self.live_slot(c));
         let r = match hit {
             Some(c) if self.clusters[c].state == State::Live => {
                 let cluster = &mut self.clusters[c];
@@ -163,21 +206,19 @@ impl Miner {
                     if self.cache.len() >= CACHE_ENTRIES {
                         self.cache.clear();
                         self.lines.clear();
+                        self.epoch += 1;
+                    } else if hit.is_some() {
+                        // The key's entry is replaced (its cluster was evicted).
+                        self.epoch += 1;
                     }
-                    self.cache.insert(self.key.clone(), r.0);
+                    self.cache.insert(key_hash, &self.key, r.0);
                 }
                 r
             }
         };
         self.pieces = recycle(pieces);
-        // The shape is cached now (unless too long): remember the raw line too.
-        if self.key.len() <= CACHE_KEY_BYTES && line.len() <= CACHE_KEY_BYTES {
-            if self.lines.len() >= CACHE_ENTRIES {
-                self.lines.clear();
-            }
-            self.lines.insert(line.into(), r.0);
-        }
-        r
+        let cacheable = self.key.len() <= CACHE_KEY_BYTES && line.len() <= CACHE_KEY_BYTES;
+        (r, cacheable)
     }
 
     /// The template of `r` with `<*>` for variable parts (`None` if unknown or evicted).
@@ -349,8 +390,9 @@ impl Miner {
             }
             i
         };
-        self.cache.retain(|_, c| alive(&live_slot(*c)));
-        self.lines.retain(|_, c| alive(&live_slot(*c)));
+        self.cache.retain(|c| alive(&live_slot(c)));
+        self.lines.retain(|c| alive(&live_slot(c)));
+        self.epoch += 1;
     }
 }
 

@@ -19,7 +19,10 @@
 //!   the bytes with a 256-entry class table (`scan.rs`), so a plain word is never rescanned.
 //!   A line seen verbatim before skips tokenizing (a bounded cache of raw lines), and the
 //!   masked line is looked up in a bounded cache of shapes already seen, so an exact repeat
-//!   after masking skips clustering (see `miner.rs`; neither cache changes a result). The
+//!   after masking skips clustering (see `miner.rs`; neither cache changes a result). Both
+//!   caches hash a key once per line and keep their keys in one arena (`table.rs`);
+//!   [`Miner::add_lines`], for lines the caller holds (the `patterns` command), keeps its raw
+//!   cache as indices into the caller's lines instead of copies (`batch.rs`). The
 //!   tokenizer as it was before the byte-level rewrite is kept, in test builds only, as
 //!   `reference.rs`, and differential tests hold the two to identical tokens.
 //! * **Memory.** A [`Miner`] keeps at most [`MAX_CLUSTERS`] live patterns and evicts the least
@@ -103,6 +106,7 @@ mod miner;
 mod reference;
 mod scan;
 pub mod score;
+mod table;
 #[cfg(test)]
 mod tests;
 

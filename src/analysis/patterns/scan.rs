@@ -136,32 +136,36 @@ impl<'a> Iterator for Words<'a> {
     /// A word and the union of its bytes' classes (see [`flags_of`]).
     type Item = (&'a str, u16);
 
+    #[inline]
     fn next(&mut self) -> Option<(&'a str, u16)> {
         let bytes = self.line.as_bytes();
-        let len = bytes.len();
         let mut at = self.at;
-        while at < len && class_of(bytes[at]) & SPACE != 0 {
-            match self.space_len(at) {
+        // An ASCII byte of class SPACE is whitespace; a non-ASCII one only leads a character
+        // that may be (decoded to tell).
+        while let Some(&b) = bytes.get(at) {
+            if class_of(b) & SPACE == 0 {
+                break;
+            }
+            match if b < 0x80 { 1 } else { self.space_len(at) } {
                 0 => break,
                 n => at += n,
             }
         }
-        if at >= len {
-            self.at = at;
-            return None;
-        }
         let start = at;
         // A byte that cannot start a space moves on by one (continuation bytes included).
         let mut flags = 0;
-        while at < len {
-            let c = class_of(bytes[at]);
-            if c & SPACE != 0 && self.space_len(at) != 0 {
+        while let Some(&b) = bytes.get(at) {
+            let c = class_of(b);
+            if c & SPACE != 0 && (b < 0x80 || self.space_len(at) != 0) {
                 break;
             }
             flags |= c;
             at += 1;
         }
         self.at = at;
+        if at == start {
+            return None;
+        }
         // Only SPACE-class lead bytes that were not spaces were OR-ed in: drop that bit.
         self.line.get(start..at).map(|w| (w, flags & !SPACE))
     }
@@ -181,6 +185,30 @@ mod tests {
             }
             let std: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(ours, std, "U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn ascii_words_match_the_byte_scan() {
+        // Every ASCII byte at every offset of an eight-byte chunk, inside and around words of
+        // several lengths, against `split_whitespace` and `flags_of`.
+        for b in 0..128u8 {
+            for len in [1, 5, 7, 8, 9, 15, 16, 17, 30] {
+                for at in 0..len {
+                    let mut word = vec![b'a'; len];
+                    word[at] = b;
+                    let Ok(mut line) = String::from_utf8(word) else {
+                        continue;
+                    };
+                    line.push_str(" xy\tZ9 q");
+                    let ours: Vec<(&str, u16)> = Words::new(&line).collect();
+                    let std: Vec<(&str, u16)> = line
+                        .split_whitespace()
+                        .map(|w| (w, flags_of(w.as_bytes()) & !SPACE))
+                        .collect();
+                    assert_eq!(ours, std, "byte {b:#x} at {at} of {len}");
+                }
+            }
         }
     }
 
