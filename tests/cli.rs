@@ -42,6 +42,43 @@ fn id_of_cascade(env: &Env) -> String {
 }
 
 #[test]
+fn scan_json_lists_the_log_patterns_that_changed_on_an_incidents_services() {
+    let env = Env::new();
+    let incidents = scan_json(&env, &[]);
+    let cascade = incident_with(&incidents, "CheckoutApiHighLatency");
+    let patterns = cascade["log_patterns"]
+        .as_array()
+        .expect("log_patterns list");
+    let find = |change: &str, needle: &str| {
+        patterns.iter().find(|p| {
+            p["change"] == change && p["template"].as_str().is_some_and(|t| t.contains(needle))
+        })
+    };
+    let fatal = find("new", "remaining connection slots").expect("the new FATAL pattern");
+    assert_eq!(fatal["service"], "payments-db");
+    assert!(fatal["count"].as_u64().is_some_and(|n| n > 0), "{fatal}");
+    let retries = find("surge", "retrying payment provider call").expect("the retry surge");
+    assert_eq!(retries["service"], "checkout-api");
+    assert!(
+        retries["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("surging log pattern on checkout-api")),
+        "{retries}"
+    );
+    // Oldest change first, each dated in RFC 3339.
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = patterns
+        .iter()
+        .map(|p| {
+            chrono::DateTime::parse_from_rfc3339(p["at"].as_str().expect("at")).expect("RFC 3339")
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // An incident on services without changed patterns lists none.
+    let lag = incident_with(&incidents, "SearchReplicaLag");
+    assert_eq!(lag["log_patterns"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
 fn scan_json_has_the_documented_shape() {
     let env = Env::new();
     let incidents = scan_json(&env, &[]);

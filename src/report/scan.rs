@@ -51,6 +51,22 @@ pub struct ScanSeries {
     pub points: usize,
 }
 
+/// A log pattern of the incident's services that changed (see `timeline::pattern_events`).
+#[derive(Debug, Serialize)]
+pub struct ScanPattern {
+    pub id: String,
+    pub service: Option<String>,
+    pub template: String,
+    /// `new`, `surge` or `vanished`.
+    pub change: String,
+    /// When the change dates from (RFC 3339): first line, start of the surge, last line.
+    pub at: String,
+    /// Lines of the pattern in the loaded logs.
+    pub count: u64,
+    /// The one-line description the timeline and the TUI use.
+    pub text: String,
+}
+
 /// One incident as `scan --format json` prints it (the documented contract).
 #[derive(Debug, Serialize)]
 pub struct ScanIncident {
@@ -70,6 +86,8 @@ pub struct ScanIncident {
     pub runbooks: Vec<ScanRunbook>,
     /// The incident's key series, most telling first.
     pub key_series: Vec<ScanSeries>,
+    /// Log patterns of its services that are new, surging or stopped, oldest change first.
+    pub log_patterns: Vec<ScanPattern>,
 }
 
 impl From<&Incident> for ScanIncident {
@@ -125,6 +143,7 @@ impl From<&Incident> for ScanIncident {
                 })
                 .collect(),
             key_series: Vec::new(),
+            log_patterns: Vec::new(),
         }
     }
 }
@@ -157,6 +176,24 @@ pub fn to_json(analysis: &Analysis) -> serde_json::Result<String> {
                 .map(|id| ScanSeries {
                     id: id.clone(),
                     points: analysis.anomalies.get(id).map_or(0, |a| a.scores.len()),
+                })
+                .collect();
+            let mut events = super::timeline::pattern_events(analysis, i);
+            events.sort_by_key(|(at, _, _)| *at);
+            out.log_patterns = events
+                .into_iter()
+                .map(|(at, p, text)| ScanPattern {
+                    id: p.id.clone(),
+                    service: p.service.clone(),
+                    template: p.template.clone(),
+                    change: p
+                        .change
+                        .as_ref()
+                        .map_or(if p.is_new { "new" } else { "surge" }, |c| c.kind.badge())
+                        .to_lowercase(),
+                    at: at.to_rfc3339(),
+                    count: p.count,
+                    text,
                 })
                 .collect();
             out

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::analysis::{Analysis, Transition};
+use crate::analysis::{Analysis, PatternSummary, Transition};
 use crate::domain::remediation::{Decision, EntryKind, Mode, RemediationEntry, StoredEntry};
 use crate::domain::{Alert, AlertState, EvidenceKind, Incident};
 
@@ -114,24 +114,12 @@ pub fn build(
             }
         }
     }
-    let window_start = incident.started_at - chrono::Duration::minutes(30);
-    // Log patterns of the incident's services that are new, surging or stopped (a heartbeat
-    // that went quiet), dated by patterns::change, within the incident window.
-    for p in &analysis.patterns {
-        let ours = p
-            .service
-            .as_deref()
-            .is_some_and(|s| incident.services.iter().any(|x| x == s));
-        if let (true, Some((at_ns, text))) = (ours, crate::analysis::patterns::timeline_event(p)) {
-            let at = Utc.timestamp_nanos(at_ns);
-            if at >= window_start {
-                events.push(TimelineEvent {
-                    at,
-                    kind: EventKind::LogPattern,
-                    text,
-                });
-            }
-        }
+    for (at, _, text) in pattern_events(analysis, incident) {
+        events.push(TimelineEvent {
+            at,
+            kind: EventKind::LogPattern,
+            text,
+        });
     }
     let actions: Vec<StoredEntry> = log
         .iter()
@@ -544,4 +532,28 @@ fn md_escape(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
         .replace('|', "\\|")
         .replace('<', "&lt;")
+}
+
+/// Log patterns of the incident's services that are new, surging or stopped (a heartbeat that
+/// went quiet), dated by `patterns::change`, from 30 minutes before the incident began: when,
+/// which, and the one-line description. In pattern order.
+pub(crate) fn pattern_events<'a>(
+    analysis: &'a Analysis,
+    incident: &Incident,
+) -> Vec<(DateTime<Utc>, &'a PatternSummary, String)> {
+    let window_start = incident.started_at - chrono::Duration::minutes(30);
+    analysis
+        .patterns
+        .iter()
+        .filter(|p| {
+            p.service
+                .as_deref()
+                .is_some_and(|s| incident.services.iter().any(|x| x == s))
+        })
+        .filter_map(|p| {
+            let (at_ns, text) = crate::analysis::patterns::timeline_event(p)?;
+            let at = Utc.timestamp_nanos(at_ns);
+            (at >= window_start).then_some((at, p, text))
+        })
+        .collect()
 }
