@@ -195,6 +195,36 @@ mod tests {
         }
     }
 
+    fn bits(xs: &[f64]) -> Vec<u64> {
+        xs.iter().map(|x| x.to_bits()).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn growing_in_arbitrary_steps_matches_scoring_whole(
+            gaps in proptest::collection::vec(1i64..4_000, 1..600),
+            values in proptest::collection::vec(proptest::num::f64::ANY, 600),
+            cuts in proptest::collection::vec(0usize..600, 0..6),
+        ) {
+            let mut t = T0;
+            let ts: Vec<i64> = gaps.iter().map(|g| { t += g; t }).collect();
+            let ys = &values[..ts.len()];
+            let mut ends: Vec<usize> = cuts.iter().map(|c| c % ts.len() + 1).collect();
+            ends.sort_unstable();
+            ends.push(ts.len());
+            let mut cache = ScoreCache::new();
+            for end in ends {
+                let s = series("x", &ts[..end], &ys[..end]);
+                let (a, b) = (cache.score(&s), score_series(&s));
+                proptest::prop_assert_eq!(bits(&a.scores), bits(&b.scores));
+                proptest::prop_assert_eq!(bits(&a.expected), bits(&b.expected));
+                proptest::prop_assert_eq!(bits(&a.upper), bits(&b.upper));
+                proptest::prop_assert_eq!(a.onset, b.onset);
+                proptest::prop_assert_eq!(a.explanation, b.explanation);
+            }
+        }
+    }
+
     #[test]
     fn series_are_cached_by_id_and_forgotten_on_request() {
         let (ts, ys) = data(300);
