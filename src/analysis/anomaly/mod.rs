@@ -12,15 +12,14 @@
 //! * **Expectation.** Under a detected season with an MSTL shape, the baseline is that shape at
 //!   the point's phase plus the level correction below. Otherwise, when the series holds at
 //!   least one season of history before a point, the baseline is seasonal: for each of up to
-//!   [`MAX_DAYS`] previous cycles, the median of the
-//!   values within ±5 min (at most 1/48 of the season, at least half a step) of the same
-//!   phase, then the median across cycles; a level correction (median of the last [`WINDOW`]
-//!   values minus their seasonal baseline) follows today's level, and the seasonal baseline is
-//!   used once that correction has half a window of data. Before that the baseline is the
-//!   rolling median of the last [`WINDOW`] points; it lags a ramp, and the scale below absorbs
-//!   a steady lag. Under the assumed day the cycles' values are the remembered ones (see
-//!   Memory); under a detected season they are the observed ones, since the data has shown
-//!   that the shape recurs.
+//!   [`MAX_DAYS`] previous cycles, the median of the values within ±5 min (at most 1/48 of the
+//!   season, at least half a step) of the same phase, then the median across cycles. A level
+//!   correction (median of the last [`WINDOW`] values minus their seasonal baseline) follows
+//!   today's level, and the seasonal baseline is used once that correction has half a window
+//!   of data. Before that the baseline is the rolling median of the last [`WINDOW`] points; it
+//!   lags a ramp, and the scale below absorbs a steady lag. Under the assumed day the cycles'
+//!   values are the remembered ones (see Memory); under a detected season they are the
+//!   observed ones, since the data has shown that the shape recurs.
 //! * **Scale.** A robust standard deviation of the last [`SCALE_WINDOW`] residuals about zero
 //!   (scaled median |residual|, falling back to the mean |residual| for sparse series), floored
 //!   at 0.5 % of the expected level so a near-constant series does not explode.
@@ -192,7 +191,8 @@ fn finish(series: &Series, ts: &[i64], ys: &[f64], s: &Scorer, from: usize) -> S
 }
 
 /// Running state of one pass over a series. Per-point vectors have the series' length; the
-/// sliding windows and scratch buffers are reused, so the pass allocates nothing per point.
+/// sliding windows and scratch buffers are reused, so the pass allocates nothing per point
+/// (season refits, every [`REFIT_SECS`] of data, do).
 #[derive(Clone)]
 struct Scorer {
     expected: Vec<f64>,
