@@ -70,7 +70,9 @@ pub fn detect(ts: &[i64], ys: &[f64]) -> Option<i64> {
     let mut verified: Vec<(i64, f64)> = Vec::new();
     for peak in peaks.iter().take(CANDIDATES) {
         let secs = snap(i64::from(peak.period).saturating_mul(bucket));
-        let period = usize::try_from(secs / bucket).ok()?;
+        let Ok(period) = usize::try_from(secs / bucket) else {
+            continue;
+        };
         if period < 4 || data.len() < MIN_CYCLES * period {
             continue;
         }
@@ -128,10 +130,8 @@ impl Profile {
 pub fn mstl_profile(ts: &[i64], ys: &[f64], period_secs: i64) -> Option<Profile> {
     let n = ts.len().min(ys.len());
     let step = median_step(&ts[..n])?;
-    // A bucket that divides the period, with at most MAX_PHASES phases.
-    let wanted = step.max(period_secs / MAX_PHASES).max(1);
-    let phases = (period_secs / wanted).max(1);
-    let bucket = period_secs / phases;
+    let bucket = phase_bucket(step, period_secs);
+    let phases = (period_secs / bucket).max(1);
     let (anchor, data) = resample(&ts[..n], &ys[..n], bucket, MAX_MSTL_POINTS)?;
     let phases = usize::try_from(phases).ok()?;
     // MSTL computes in f32: values beyond its range would turn into infinities.
@@ -160,6 +160,16 @@ pub fn mstl_profile(ts: &[i64], ys: &[f64], period_secs: i64) -> Option<Profile>
         bucket,
         values,
     })
+}
+
+/// The shortest bucket of at least one `step` (and at least 1/[`MAX_PHASES`] of the period)
+/// that divides `period` exactly, so a phase means the same time in every cycle; the period
+/// itself when none does.
+fn phase_bucket(step: i64, period: i64) -> i64 {
+    let wanted = step.max(period / MAX_PHASES).max(1);
+    (wanted..period)
+        .find(|b| period % b == 0)
+        .unwrap_or(period.max(1))
 }
 
 /// Means per `bucket` seconds over the newest `max` buckets, and the time the first bucket
@@ -347,6 +357,18 @@ mod tests {
         // Too little history for two cycles: no profile.
         assert_eq!(mstl_profile(&ts[..90], &ys[..90], 3_600), None);
         assert_eq!(mstl_profile(&[], &[], 3_600), None);
+    }
+
+    #[test]
+    fn profile_buckets_divide_the_period() {
+        assert_eq!(phase_bucket(60, 3_600), 60);
+        // 3,600 s in 7 s buckets would drift 2 s a cycle: 8 s buckets divide it.
+        assert_eq!(phase_bucket(7, 3_600), 8);
+        // At most 1,440 phases: a week of one-second points gets 420 s buckets.
+        assert_eq!(phase_bucket(1, 604_800), 420);
+        // A step longer than the period leaves one phase (no profile).
+        assert_eq!(phase_bucket(7_200, 3_600), 3_600);
+        assert_eq!(phase_bucket(0, 0), 1);
     }
 
     #[test]
