@@ -33,7 +33,9 @@ pub fn analyze(snapshot: &Snapshot) -> Analysis {
 /// [`analyze`] with series scorers kept in `cache` between runs (see [`ScoreCache`]); series
 /// that are no longer in the snapshot are forgotten.
 pub fn analyze_cached(snapshot: &Snapshot, cache: &mut ScoreCache) -> Analysis {
-    cache.retain(|id| snapshot.series.iter().any(|s| s.id == id));
+    let ids: std::collections::HashSet<&str> =
+        snapshot.series.iter().map(|s| s.id.as_str()).collect();
+    cache.retain(|id| ids.contains(id));
     let mut anomalies: BTreeMap<_, _> = snapshot
         .series
         .iter()
